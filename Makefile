@@ -1,0 +1,32 @@
+# Two commands do all the set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+SEED   ?= 1
+SCALE  ?= city
+DEMO   := demo
+
+.PHONY: setup demo test bench clean
+
+setup: $(BIN)/reconcile
+
+$(BIN)/reconcile: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+demo: setup
+	rm -rf $(DEMO)
+	$(BIN)/reconcile demo-data --scale $(SCALE) --seed $(SEED) --out $(DEMO)
+	$(BIN)/reconcile run --inbox $(DEMO)/inbox --out $(DEMO)/out --as-of 2023-10-25 --db sqlite:///$(DEMO)/warehouse.sqlite
+
+test: setup
+	bash scripts/with-postgres $(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/pip install -q -e '.[test,bench]'
+	$(BIN)/reconcile bench --scale $(SCALE) --seed $(SEED)
+
+clean:
+	rm -rf $(VENV) $(DEMO) out .pytest_cache

@@ -1,0 +1,149 @@
+"""The nightly reconciliation flow: a table of contents of thin tasks.
+
+Parameters are only paths and dates. Tasks take and return DataFrames, so they neither cache
+nor persist results: hashing big frames is slow, and results would put personal data in Prefect.
+Exceptions that leave a task carry the stage and the error type only (see ``_sanitized``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import time
+import traceback
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+import warehouse
+from intake.inbox import InboxError, parse_as_of
+from reconcile import stages
+from reports.workbooks import write_human_reports
+
+
+class StageFailed(RuntimeError):
+    """A stage failed; the message names the stage and error type, never the data."""
+
+
+def _sanitized(stage: str):
+    def wrap(fn):
+        @functools.wraps(fn)
+        def inner(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except (InboxError, warehouse.WarehouseBusy, warehouse.SchemaOutdated):
+                raise  # our own messages: written to be shown, free of personal data
+            except Exception as exc:
+                # Full detail stays on this machine's stderr, never in Prefect's database.
+                traceback.print_exc()
+                raise StageFailed(f"{stage} failed: {type(exc).__name__}") from None
+        return inner
+    return wrap
+
+
+def _task(stage: str):
+    return lambda fn: task(name=stage, cache_policy=NO_CACHE, persist_result=False, retries=0)(_sanitized(stage)(fn))
+
+
+@_task("read")
+def read_task(inbox: str):
+    data = stages.read(inbox)
+    log = get_run_logger()
+    files = data.files
+    log.info("read: %d person-rows from %d current household submissions; %d files rejected, %d superseded; "
+             "identity export %s with %d records; %d assignment rows; %d staff rows",
+             len(data.households), data.households.groupby(["source", "sheet"]).ngroups if len(data.households) else 0,
+             len(data.rejected), len(data.superseded), data.export["export_date"], len(data.identity),
+             len(data.assignments), len(data.staff))
+    del files
+    return data
+
+
+@_task("validate")
+def validate_task(data):
+    prepared = stages.validate_and_normalize(data)
+    log = get_run_logger()
+    log.info("validate: %d rows, %d invalid; identity export checks failing: %s",
+             len(prepared.rows), int(prepared.rows["invalid"].sum()), prepared.identity_issues or "none")
+    return prepared
+
+
+@_task("link")
+def link_task(prepared):
+    linked = stages.link_rows(prepared)
+    counts = linked.links["match_status"].value_counts().to_dict()
+    get_run_logger().info("link: %s", {k: int(v) for k, v in counts.items()})
+    return linked
+
+
+@_task("findings")
+def findings_task(data, linked, as_of: dt.date):
+    matches, findings, wards = stages.find(data, linked, as_of)
+    get_run_logger().info("findings: %d (%s)", len(findings),
+                          {k: int(v) for k, v in findings["code"].value_counts().items()})
+    return matches, findings, wards
+
+
+@_task("store")
+def store_task(db: str, run: "warehouse.RunData"):
+    warehouse.store_run(db, run)
+    get_run_logger().info("store: run %s kept in the warehouse", run.run_id)
+
+
+@_task("report")
+def report_task(out: str, run_id: str, matches, findings, summary, data, linked, wards) -> str:
+    def human(folder: Path) -> None:
+        write_human_reports(folder, data, linked, matches, findings, wards, summary)
+
+    path = stages.write_outputs(out, run_id, matches, findings, summary, extra=human)
+    get_run_logger().info("report: written to %s", path)
+    return str(path)
+
+
+@flow(name="reconcile", persist_result=False, log_prints=False)
+def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = None) -> str:
+    """One reconciliation: inbox → read → validate → normalise → link → findings → store → report."""
+    db = db or warehouse.default_db_url()
+    warehouse.ensure_schema(db)
+    started = dt.datetime.now(dt.timezone.utc)
+    seconds: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        seconds[stage] = now - clock
+        clock = now
+
+    with warehouse.run_lock(db):
+        data = read_task(inbox)
+        lap("read")
+        day = parse_as_of(as_of, data.export["export_date"])
+        prepared = validate_task(data)
+        lap("validate")
+        linked = link_task(prepared)
+        lap("link")
+        matches, findings, wards = findings_task(data, linked, day)
+        lap("findings")
+        run_id = stages.run_id_for(data, day)
+        summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
+        store_task(db, warehouse.RunData(
+            run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
+            seconds=dict(seconds), summary=summary, files=data.files,
+            rows=stages.warehouse_rows(linked, matches), findings=findings, wards=wards,
+            identity_export=warehouse.IdentityExport(
+                export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
+                sha256=data.export["sha256"], records=data.identity),
+            decisions=None,
+        ))
+        lap("store")
+        seconds["report"] = 0.0
+        seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
+        summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
+        t0 = time.perf_counter()
+        path = report_task(out, run_id, matches, findings, summary, data, linked, wards)
+        seconds["report"] = time.perf_counter() - t0
+        seconds["total"] += seconds["report"]
+        stages.rewrite_seconds(Path(path), seconds)
+    return path

@@ -1,0 +1,185 @@
+"""Read a whole inbox (CONTRACT §1): registry, identity export, and every people-made file.
+
+Every file ends in the ledger: read, rejected (with a reason a person can act on) or
+superseded by a newer submission of the same ward and group. A bad file never stops the run;
+only a missing registry or identity export does (``InboxError``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from intake.households import RAW_COLUMNS, current_submissions, read_household_file
+from intake.identity import ExportFile, IdentityExportError, choose_export, peek_export_date, read_export
+from intake.registry import Registry, read_registry
+from intake.sheets import TABLE_SUFFIXES, UnreadableFile
+from intake.units import ASSIGNMENT_COLUMNS, STAFF_COLUMNS, read_assignment_file, read_staff_file
+
+FILE_COLUMNS = ["source", "sheet", "kind", "sha256", "size_bytes", "ward_code", "group_no",
+                "submitted_on", "status", "reason", "replaced_by", "row_count"]
+
+
+UNEXPECTED = ("Không đọc được tệp do lỗi không lường trước ({}): hãy mở tệp bằng Excel, lưu lại "
+              "dưới dạng .xlsx theo mẫu của thành phố rồi gửi lại.")
+
+
+class InboxError(Exception):
+    """The run cannot start: the message is one clear line for the operator."""
+
+
+@dataclass
+class Inbox:
+    root: Path
+    registry: Registry
+    identity: pd.DataFrame                 # the newest export, CONTRACT §1.1 renamed (identity.RENAMES)
+    export: dict                           # {"source", "export_date", "sha256"}
+    households: pd.DataFrame               # raw person-rows of current submissions (households.RAW_COLUMNS)
+    assignments: pd.DataFrame
+    staff: pd.DataFrame
+    files: pd.DataFrame                    # the ledger (FILE_COLUMNS)
+    rejected: list[dict] = field(default_factory=list)
+    superseded: list[dict] = field(default_factory=list)
+    fingerprint: str = ""                  # hash of every input file's hash: same inbox → same value
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _people_files(root: Path, folder: str) -> list[Path]:
+    base = root / folder
+    if not base.is_dir():
+        return []
+    return sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", ".")))
+
+
+def read_inbox(root: Path) -> Inbox:
+    if not root.is_dir():
+        raise InboxError(f"inbox folder not found: {root}")
+    if not (root / "registry" / "wards.csv").is_file():
+        raise InboxError(f"unreadable inbox: {root}/registry/wards.csv is missing")
+    try:
+        registry = read_registry(root)
+    except Exception as exc:  # malformed registry CSV
+        raise InboxError(f"unreadable registry in {root}/registry: {type(exc).__name__}") from exc
+
+    ledger: list[dict] = []
+    rejected: list[dict] = []
+
+    def entry(path: Path, kind: str, **kw) -> dict:
+        e = {c: None for c in FILE_COLUMNS}
+        e.update(source=path.relative_to(root).as_posix(), sheet="", kind=kind, sha256=_sha256(path),
+                 size_bytes=path.stat().st_size, status="accepted", reason="", replaced_by="", row_count=0)
+        e.update(kw)
+        ledger.append(e)
+        return e
+
+    def reject(e: dict, reason: str) -> None:
+        e.update(status="rejected", reason=reason)
+        rejected.append({"source": e["source"], "reason": reason})
+
+    for name in ("wards.csv", "groups.csv", "agencies.csv"):
+        if (root / "registry" / name).is_file():
+            entry(root / "registry" / name, "registry")
+
+    # Identity export: the newest by NGAY_XUAT, then by name.
+    candidates: list[ExportFile] = []
+    for path in _people_files(root, "identity"):
+        if not (path.name.endswith(".csv") or path.name.endswith(".csv.gz")):
+            continue
+        e = entry(path, "identity")
+        try:
+            candidates.append(ExportFile(path, e["source"], peek_export_date(path)))
+        except (IdentityExportError, OSError, UnicodeDecodeError, EOFError) as exc:
+            reject(e, str(exc) if isinstance(exc, IdentityExportError) else "Không đọc được tệp xuất.")
+    if not candidates:
+        raise InboxError(f"no identity export in {root}/identity (expected *.csv or *.csv.gz)")
+    chosen = choose_export(candidates)
+    for e in ledger:
+        if e["kind"] == "identity" and e["status"] == "accepted" and e["source"] != chosen.source:
+            e.update(status="superseded", replaced_by=chosen.source)
+    try:
+        identity = read_export(chosen.path)
+    except (IdentityExportError, OSError, ValueError) as exc:
+        raise InboxError(f"identity export {chosen.source} is unreadable: {exc}") from exc
+    export_entry = next(e for e in ledger if e["source"] == chosen.source)
+    export_entry["row_count"] = len(identity)
+
+    # Household lists.
+    subs = []
+    for path in _people_files(root, "households"):
+        e = entry(path, "households")
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            reject(e, f"Không phải tệp danh sách (.xlsx hoặc .csv): '{path.name}'.")
+            continue
+        try:
+            file_subs, notes = read_household_file(path, e["source"], registry)
+        except UnreadableFile as exc:
+            reject(e, str(exc))
+            continue
+        except Exception as exc:  # a bad file never stops the run
+            reject(e, UNEXPECTED.format(type(exc).__name__))
+            continue
+        for note in notes:
+            rejected.append({"source": e["source"], "reason": note})
+        subs.extend(file_subs)
+        e["row_count"] = sum(len(s.rows) for s in file_subs)
+    current, superseded = current_submissions(subs)
+    households = (pd.concat([s.rows for s in current], ignore_index=True) if current
+                  else pd.DataFrame(columns=RAW_COLUMNS))
+    by_source = {e["source"]: e for e in ledger}
+    for s in current:
+        by_source[s.source].update(ward_code=s.ward_code, group_no=s.group_no, submitted_on=s.submitted_on)
+    for sup in superseded:
+        e = by_source[sup["source"]]
+        # A workbook may be only partly replaced (one sheet of several); the ledger says so per sheet.
+        ledger.append({**e, "sheet": sup["sheet"], "status": "superseded", "replaced_by": sup["replaced_by"],
+                       "ward_code": sup["ward_code"], "group_no": sup["group_no"], "row_count": 0})
+
+    assignments = _read_units(root, "assignments", read_assignment_file, registry, entry, reject, ASSIGNMENT_COLUMNS)
+    staff = _read_units(root, "staff", read_staff_file, registry, entry, reject, STAFF_COLUMNS)
+
+    files = pd.DataFrame(ledger, columns=FILE_COLUMNS)
+    fingerprint = hashlib.sha256("".join(sorted(files["source"] + ":" + files["sha256"])).encode()).hexdigest()
+    return Inbox(
+        root=root, registry=registry, identity=identity,
+        export={"source": chosen.source, "export_date": chosen.export_date, "sha256": export_entry["sha256"]},
+        households=households, assignments=assignments, staff=staff, files=files,
+        rejected=rejected,
+        superseded=[{k: s[k] for k in ("source", "sheet", "replaced_by")} for s in superseded],
+        fingerprint=fingerprint,
+    )
+
+
+def _read_units(root, folder, reader, registry, entry, reject, columns) -> pd.DataFrame:
+    frames = []
+    for path in _people_files(root, folder):
+        e = entry(path, folder)
+        if path.suffix.lower() not in TABLE_SUFFIXES:
+            reject(e, f"Không phải tệp danh sách (.xlsx hoặc .csv): '{path.name}'.")
+            continue
+        try:
+            frame = reader(path, e["source"], registry)
+        except UnreadableFile as exc:
+            reject(e, str(exc))
+            continue
+        except Exception as exc:  # a bad file never stops the run
+            reject(e, UNEXPECTED.format(type(exc).__name__))
+            continue
+        e["row_count"] = len(frame)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def parse_as_of(text: str | None, export_date: str) -> dt.date:
+    """The reference date: --as-of, else the export date."""
+    return dt.date.fromisoformat(text or export_date)

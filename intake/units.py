@@ -1,0 +1,115 @@
+"""Cadre assignments ("danh sách lực lượng") and agency staff rosters (CONTRACT §1.3)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from intake.headers import ASSIGNMENT_ALIASES, STAFF_ALIASES, build_lookup
+from intake.households import group_in
+from intake.registry import Registry
+from intake.sheets import UnreadableFile, read_grids
+from intake.tables import read_table
+from matchers.normalize import normalize_ids
+from matchers.text import clean_text, fold
+
+ASSIGNMENT_LOOKUP = build_lookup(ASSIGNMENT_ALIASES)
+STAFF_LOOKUP = build_lookup(STAFF_ALIASES)
+ASSIGNMENT_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "unit", "ward_code", "group_no"]
+STAFF_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "position", "category",
+                 "unit_code", "unit_name"]
+
+
+def _groups_in_cell(value) -> list[str]:
+    """ "5; 7", "5, 7", "Tổ 5 và Tổ 7", 5.0 → ['5', '7']."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, (int, float)):
+        return [str(int(value))] if float(value).is_integer() and value > 0 else []
+    return [str(int(n)) for n in re.findall(r"\d+", fold(str(value)))]
+
+
+def read_assignment_file(path: Path, source: str, registry: Registry) -> pd.DataFrame:
+    """One row per (cadre row, group). A cadre is identified by his national ID."""
+    frames = []
+    folder_ward = next((w for w in map(registry.resolve_ward, source.split("/")[1:-1]) if w), None)
+    file_ward = registry.find_ward_in(Path(source).stem.replace("_", " ")) or registry.resolve_ward(Path(source).stem)
+    for grid in read_grids(path):
+        if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
+            continue
+        table = read_table(grid.sheet, grid.rows, ASSIGNMENT_LOOKUP, ("name", "national_id"))
+        f = table.frame
+        title_ward = next((w for w in map(registry.find_ward_in, table.title_lines) if w), None)
+        default_ward = title_ward or registry.find_ward_in(grid.sheet or "") or folder_ward or file_ward or ""
+        ward = f["ward"].map(registry.resolve_ward).fillna(default_ward) if "ward" in f else default_ward
+        ids = normalize_ids(f["national_id"] if "national_id" in f else pd.Series("", index=f.index))
+        base = pd.DataFrame({
+            "source": source, "sheet": grid.sheet, "row": f["row"].astype(int),
+            "name": f["name"].map(lambda v: clean_text(str(v))) if "name" in f else "",
+            "national_id": ids["national_id"], "id_state": ids["id_state"],
+            "unit": f["unit"].map(lambda v: clean_text(str(v))) if "unit" in f else "",
+            "ward_code": ward,
+        })
+        group_cols = [c for c in ("groups", "group_1", "group_2", "group_3") if c in f]
+        lists = [
+            [g for c in group_cols for g in _groups_in_cell(f.at[i, c])] for i in f.index
+        ]
+        base["group_no"] = lists
+        frames.append(base.explode("group_no"))
+    if not frames:
+        raise UnreadableFile("Tệp không có danh sách lực lượng nào.")
+    out = pd.concat(frames, ignore_index=True)
+    out["group_no"] = out["group_no"].fillna("")
+    return out[ASSIGNMENT_COLUMNS]
+
+
+def read_staff_file(path: Path, source: str, registry: Registry) -> pd.DataFrame:
+    """Roster members; the unit from a 'Đơn vị' column, the title block, or the file name."""
+    agencies = registry.agencies
+    by_code = dict(zip(agencies["unit_code"], agencies["unit_name"]))
+    by_name = {fold(n): c for c, n in by_code.items()}
+
+    def resolve_unit(text: str) -> str | None:
+        s = str(text).strip()
+        if s in by_code:
+            return s
+        key = fold(s)
+        if key in by_name:
+            return by_name[key]
+        for name_key, code in by_name.items():
+            if name_key and name_key in key:
+                return code
+        return None
+
+    file_unit = resolve_unit(Path(source).stem)
+    frames = []
+    for grid in read_grids(path):
+        if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
+            continue
+        table = read_table(grid.sheet, grid.rows, STAFF_LOOKUP, ("name", "national_id"))
+        f = table.frame
+        title_unit = next((u for u in map(resolve_unit, table.title_lines) if u), None)
+        default = title_unit or file_unit
+        unit = f["unit"].map(resolve_unit).fillna(default or "") if "unit" in f else pd.Series(default or "", index=f.index)
+        if (unit == "").any():
+            raise UnreadableFile(
+                "Không xác định được cơ quan, đơn vị của danh sách cán bộ: hãy ghi tên đơn vị ở "
+                "tiêu đề, thêm cột 'Đơn vị', hoặc đặt tên tệp theo mã đơn vị."
+            )
+        ids = normalize_ids(f["national_id"] if "national_id" in f else pd.Series("", index=f.index))
+        frames.append(pd.DataFrame({
+            "source": source, "sheet": grid.sheet, "row": f["row"].astype(int),
+            "name": f["name"].map(lambda v: clean_text(str(v))) if "name" in f else "",
+            "national_id": ids["national_id"], "id_state": ids["id_state"],
+            "position": f["position"].map(lambda v: clean_text(str(v))) if "position" in f else "",
+            "category": f["category"].map(lambda v: clean_text(str(v))) if "category" in f else "",
+            "unit_code": unit, "unit_name": unit.map(by_code).fillna(""),
+        }))
+    if not frames:
+        raise UnreadableFile("Tệp không có danh sách cán bộ nào.")
+    return pd.concat(frames, ignore_index=True)[STAFF_COLUMNS]
+
+
+__all__ = ["read_assignment_file", "read_staff_file", "group_in"]

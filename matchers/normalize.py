@@ -1,0 +1,292 @@
+"""Normalisers: people's cell values → canonical values. Pure, vectorised over columns.
+
+Each ``normalize_*`` takes a Series of raw cell values (str, float, int, date or None, as a
+spreadsheet reader returns them) and returns a Series (or frame) of canonical values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+import phonenumbers
+
+from matchers.text import fold, map_unique
+
+# ---------------------------------------------------------------- reference tables
+
+
+def _reference(name: str) -> pd.DataFrame:
+    with resources.files("matchers.reference").joinpath(name).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype=str)
+
+
+PROVINCE_CODES: frozenset[str] = frozenset(_reference("provinces.csv")["code"])
+_PREFIXES = _reference("phone_prefixes_2018.csv")
+OLD_TO_NEW_PREFIX: dict[str, str] = dict(zip(_PREFIXES["old"], _PREFIXES["new"]))
+
+# ---------------------------------------------------------------- national IDs
+
+ID_OK = "ok"                    # well-formed 12-digit ID with a valid province code
+ID_MISSING = "missing"          # nothing written
+ID_OLD = "old_id"               # 9-digit CMND
+ID_UNRECOVERABLE = "unrecoverable"  # Excel scientific notation: digits are lost
+ID_MALFORMED = "malformed"      # anything else
+
+_SCI = re.compile(r"^\d(?:[.,]\d+)?e\+?\d+$", re.IGNORECASE)
+_ID_SEPARATORS = re.compile(r"[\s.\-_'’/]")
+
+
+@lru_cache(maxsize=1 << 20)
+def _parse_id(text: str) -> tuple[str, str]:
+    s = text.strip()
+    if not s:
+        return "", ID_MISSING
+    if _SCI.match(s.replace(" ", "")):
+        return "", ID_UNRECOVERABLE
+    s = _ID_SEPARATORS.sub("", s)
+    if s.endswith(".0") or s.endswith(",0"):
+        s = s[:-2]
+    if not s.isdigit():
+        return "", ID_MALFORMED
+    if len(s) == 11:  # stored as a number: the leading zero was lost
+        s = "0" + s
+    if len(s) == 12:
+        return (s, ID_OK) if s[:3] in PROVINCE_CODES else (s, ID_MALFORMED)
+    if len(s) in (8, 9):  # CMND, possibly with its leading zero lost
+        return s.zfill(9), ID_OLD
+    return s, ID_MALFORMED
+
+
+def _cell_to_text(value) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and np.isnan(value):
+        return ""
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def normalize_ids(raw: pd.Series) -> pd.DataFrame:
+    """→ columns ``national_id`` (canonical digits where any) and ``id_state``."""
+    text = raw.astype(object).map(_cell_to_text)
+    parsed = map_unique(text, _parse_id)
+    return pd.DataFrame(
+        {"national_id": parsed.str[0], "id_state": parsed.str[1]}, index=raw.index
+    )
+
+
+def id_sex_and_year(ids: pd.Series) -> pd.DataFrame:
+    """Sex ('M'/'F') and birth year encoded in well-formed IDs (CONTRACT §2)."""
+    ok = ids.str.len() == 12
+    d4 = pd.to_numeric(ids.where(ok).str[3], errors="coerce")
+    yy = pd.to_numeric(ids.where(ok).str[4:6], errors="coerce")
+    sex = np.where(d4.isna(), "", np.where(d4 % 2 == 0, "M", "F"))
+    year = 1900 + 100 * (d4 // 2) + yy
+    return pd.DataFrame({"sex": sex, "year": year.astype("Int64")}, index=ids.index)
+
+
+# ---------------------------------------------------------------- phones
+
+_PHONE_JUNK = re.compile(r"[^\d+]")
+
+
+@lru_cache(maxsize=1 << 20)
+def _parse_phone(text: str) -> str:
+    s = _PHONE_JUNK.sub("", text.strip())
+    if not s:
+        return ""
+    if s.startswith("+84"):
+        s = "0" + s[3:]
+    elif s.startswith("84") and len(s) in (11, 12):
+        s = "0" + s[2:]
+    elif not s.startswith("0") and len(s) in (9, 10):  # leading zero lost in a number cell
+        s = "0" + s
+    if len(s) == 11 and s[:4] in OLD_TO_NEW_PREFIX:  # pre-2018 11-digit mobile number
+        s = OLD_TO_NEW_PREFIX[s[:4]] + s[4:]
+    return s
+
+
+@lru_cache(maxsize=4096)
+def _valid_prefix(prefix3: str) -> bool:
+    # phonenumbers' metadata decides which 3-digit mobile prefixes exist; asked once per prefix.
+    try:
+        return phonenumbers.is_valid_number(phonenumbers.parse(prefix3 + "1234567", "VN"))
+    except phonenumbers.NumberParseException:
+        return False
+
+
+def normalize_phones(raw: pd.Series) -> pd.Series:
+    """→ 10-digit national form ('0912345678'), '' where nothing was written."""
+    return map_unique(raw.astype(object).map(_cell_to_text), _parse_phone)
+
+
+def phone_is_valid(phones: pd.Series) -> pd.Series:
+    ok_shape = phones.str.fullmatch(r"0\d{9}").fillna(False)
+    prefix_ok = phones.str[:3].map(lambda p: _valid_prefix(p) if len(p) == 3 else False)
+    return ok_shape & prefix_ok.astype(bool)
+
+
+# ---------------------------------------------------------------- dates
+
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+_DMY = re.compile(r"^(\d{1,2})\s*[/\-.]\s*(\d{1,2})\s*[/\-.]\s*(\d{4})$")
+_YMD = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T].*)?$")
+_YEAR = re.compile(r"^(\d{4})(?:\.0)?$")
+
+
+def _ymd(y: int, m: int, d: int) -> str:
+    try:
+        dt.date(y, m, d)
+    except ValueError:
+        return ""
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def _year_only(y: int) -> str:
+    return f"{y:04d}-00-00" if 1880 <= y <= 2100 else ""
+
+
+@lru_cache(maxsize=1 << 18)
+def _parse_date_text(s: str) -> str:
+    s = s.strip()
+    if not s:
+        return ""
+    if m := _DMY.match(s):
+        return _ymd(int(m.group(3)), int(m.group(2)), int(m.group(1)))
+    if m := _YMD.match(s):
+        y, mo, d = int(m.group(1)), int(m.group(2)), int(m.group(3))
+        return _year_only(y) if mo == 0 and d == 0 else _ymd(y, mo, d)
+    if m := _YEAR.match(s):
+        return _year_only(int(m.group(1)))
+    try:
+        return _parse_date_number(float(s))
+    except ValueError:
+        return ""
+
+
+def _parse_date_number(x: float) -> str:
+    if 1880 <= x <= 2100 and float(x).is_integer():
+        return _year_only(int(x))  # a year typed alone
+    if 1 <= x < 80000:  # an Excel serial number
+        return (_EXCEL_EPOCH + dt.timedelta(days=int(x))).isoformat()
+    return ""
+
+
+def _parse_date_cell(value) -> str:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, (int, float)):
+        if isinstance(value, float) and np.isnan(value):
+            return ""
+        return _parse_date_number(float(value))
+    return _parse_date_text(str(value))
+
+
+def normalize_dates(raw: pd.Series) -> pd.Series:
+    """→ 'YYYY-MM-DD', 'YYYY-00-00' (year only) or '' (none or unreadable)."""
+    return raw.map(_parse_date_cell).astype(object)
+
+
+def birth_year(dates: pd.Series) -> pd.Series:
+    return pd.to_numeric(dates.str[:4], errors="coerce").astype("Int64")
+
+
+# ---------------------------------------------------------------- words people write
+
+STATUS_ORDER = {"not_registered": 0, "registered": 1, "approved": 2, "activated": 3}
+SYSTEM_STATUS = {
+    "CHUA_DANG_KY": "not_registered",
+    "CHO_DUYET": "registered",
+    "DA_DUYET": "approved",
+    "DA_KICH_HOAT": "activated",
+}
+
+# Folded phrases, most specific first. "Chưa kích hoạt" reads as approved (CONTRACT §2).
+_STATUS_WORDS = [
+    ("chua dang ky", "not_registered"),
+    ("chua dk", "not_registered"),
+    ("chua kich hoat", "approved"),
+    ("chua kh", "approved"),
+    ("kich hoat", "activated"),
+    ("da kh", "activated"),
+    ("duyet", "approved"),  # "Chờ duyệt" is caught below, before this
+    ("dang ky", "registered"),
+    ("da dk", "registered"),
+]
+
+
+@lru_cache(maxsize=4096)
+def _parse_status(text: str) -> str:
+    f = fold(text)
+    if not f:
+        return ""
+    if "cho duyet" in f:
+        return "registered"
+    for phrase, status in _STATUS_WORDS:
+        if phrase in f:
+            return status
+    return "unknown"
+
+
+def normalize_statuses(raw: pd.Series) -> pd.Series:
+    """Kết quả → not_registered / registered / approved / activated; '' if empty; 'unknown'."""
+    return map_unique(raw.astype(object).map(_cell_to_text), _parse_status)
+
+
+@lru_cache(maxsize=1024)
+def _parse_gender(text: str) -> str:
+    f = fold(text)
+    if f in ("nam", "m", "male", "trai"):
+        return "M"
+    if f in ("nu", "f", "female", "gai"):
+        return "F"
+    return ""
+
+
+def normalize_genders(raw: pd.Series) -> pd.Series:
+    """Giới tính → 'M' / 'F' / ''."""
+    return map_unique(raw.astype(object).map(_cell_to_text), _parse_gender)
+
+
+CASES = {
+    "absent": ("vang mat", "vang"),
+    "no_smartphone": ("khong co dien thoai thong minh", "khong co dttm", "khong co smartphone"),
+    "wrong_phone": ("sai so dien thoai", "doi so dien thoai", "sai sdt", "doi sdt"),
+}
+
+
+@lru_cache(maxsize=4096)
+def _parse_case(text: str) -> str:
+    f = fold(text)
+    if not f:
+        return ""
+    for case, phrases in CASES.items():
+        if any(p in f for p in phrases):
+            return case
+    return "other"
+
+
+def normalize_cases(raw: pd.Series) -> pd.Series:
+    return map_unique(raw.astype(object).map(_cell_to_text), _parse_case)
+
+
+@lru_cache(maxsize=1024)
+def _parse_level(text: str) -> int | None:
+    digits = re.findall(r"[12]", text)
+    return int(digits[0]) if digits else None
+
+
+def normalize_levels(raw: pd.Series) -> pd.Series:
+    return map_unique(raw.astype(object).map(_cell_to_text), _parse_level).astype("Int64")

@@ -1,0 +1,69 @@
+"""Frame-level normalisation: raw household rows and the identity export → comparable records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from matchers.normalize import (
+    SYSTEM_STATUS,
+    birth_year,
+    id_sex_and_year,
+    normalize_cases,
+    normalize_dates,
+    normalize_genders,
+    normalize_ids,
+    normalize_levels,
+    normalize_phones,
+    normalize_statuses,
+)
+from matchers.text import display_name, fold, map_unique
+
+
+def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """Raw person-rows (intake.households.RAW_COLUMNS) → normalised rows, same order and index."""
+    out = raw[["source", "sheet", "row", "ward_code", "group_no"]].copy()
+    out["name"] = map_unique(raw["name"], display_name)
+    out["name_key"] = map_unique(out["name"], fold)
+    out["birth_date"] = normalize_dates(raw["dob_raw"])
+    out["birth_year"] = birth_year(out["birth_date"])
+    out["year_only"] = out["birth_date"].str.endswith("-00-00")
+    out["gender"] = normalize_genders(raw["gender_raw"])
+    ids = normalize_ids(raw["id_raw"])
+    out["national_id"] = ids["national_id"]
+    out["id_state"] = ids["id_state"]
+    encoded = id_sex_and_year(out["national_id"].where(out["id_state"] == "ok", ""))
+    out["id_sex"] = encoded["sex"]
+    out["id_year"] = encoded["year"]
+    out["phone"] = normalize_phones(raw["phone_raw"])
+    out["relation"] = raw["relation"].fillna("")
+    out["relation_key"] = map_unique(out["relation"], fold)
+    out["address"] = raw["address"].fillna("")
+    out["reported_status"] = normalize_statuses(raw["result_raw"])
+    out["level"] = normalize_levels(raw["level_raw"])
+    out["case_label"] = normalize_cases(raw["case_raw"])
+    out["note"] = raw["note"].fillna("")
+    # Households are listed one after another, head first: number them within each sheet.
+    is_head = out["relation_key"].str.startswith("chu ho")
+    out["household_seq"] = is_head.groupby([out["source"], out["sheet"]]).cumsum().astype(np.int64)
+    return out
+
+
+def normalize_identity(identity: pd.DataFrame) -> pd.DataFrame:
+    """The export (intake.identity.RENAMES columns) → comparable records, same order."""
+    out = pd.DataFrame(index=identity.index)
+    out["identity_id"] = identity["identity_id"]
+    out["name"] = identity["name"]
+    out["name_key"] = map_unique(identity["name"], fold)
+    out["birth_date"] = identity["birth_date"].fillna("")
+    out["birth_year"] = birth_year(out["birth_date"])
+    out["year_only"] = out["birth_date"].str.endswith("-00-00")
+    out["gender"] = identity["gender"].map({"Nam": "M", "Nữ": "F"}).fillna("")
+    out["household_code"] = identity["household_code"]
+    out["relation"] = identity["relation"]
+    out["ward_code"] = identity["ward_code"]
+    out["phone"] = normalize_phones(identity["phone"])
+    out["level"] = pd.to_numeric(identity["level"], errors="coerce").astype("Int64")
+    out["status"] = identity["status"].map(SYSTEM_STATUS).fillna("")
+    out["activated_on"] = identity["activated_on"]
+    return out

@@ -1,0 +1,126 @@
+"""`reconcile`: the command line of CONTRACT §4 and the helpers around it."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+
+def _date(text: str) -> str:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+    return text
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="reconcile", description="VNeID campaign reconciliation (CONTRACT §4).")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run one reconciliation as a Prefect flow run")
+    run.add_argument("--inbox", required=True, type=Path)
+    run.add_argument("--out", required=True, type=Path)
+    run.add_argument("--as-of", type=_date, default=None, help="reference date (default: the export date)")
+    run.add_argument("--db", default=None, help="SQLAlchemy URL (default: sqlite file ./warehouse.sqlite)")
+
+    demo = sub.add_parser("demo-data", help="write a synthetic city inbox and its ground truth")
+    demo.add_argument("--scale", choices=["small", "city", "province"], default="small")
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--out", required=True, type=Path)
+    demo.add_argument("--clean", action="store_true", help="only the canonical template, no layout variations")
+
+    db = sub.add_parser("db", help="warehouse maintenance")
+    dbsub = db.add_subparsers(dest="db_command", required=True)
+    up = dbsub.add_parser("upgrade", help="migrate the warehouse schema to this version")
+    up.add_argument("--db", default=None)
+
+    hist = sub.add_parser("history", help="activation rate per ward per night")
+    hist.add_argument("--db", default=None)
+    hist.add_argument("--csv", action="store_true", help="print CSV instead of a table")
+    return p
+
+
+def _print_summary(folder: Path) -> None:
+    s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    r = s["rows"]
+    print(f"Đã đọc {r['read']:,} dòng: khớp {r['matched']:,}, cần xem xét {r['review']:,}, "
+          f"không tìm thấy {r['unmatched']:,}, không hợp lệ {r['invalid']:,}.", file=sys.stderr)
+    total = sum(s["findings"].values())
+    top = ", ".join(f"{k} {v:,}" for k, v in sorted(s["findings"].items(), key=lambda kv: -kv[1])[:6])
+    print(f"Sai lệch: {total:,} ({top}).", file=sys.stderr)
+    files = s["files"]
+    print(f"Tệp: {len(files['read'])} đã đọc, {len(files['rejected'])} bị từ chối, "
+          f"{len(files['superseded'])} được thay thế. Thời gian: {s['seconds'].get('total', 0):.1f} giây.",
+          file=sys.stderr)
+
+
+def cmd_run(args) -> int:
+    if not args.inbox.is_dir():
+        print(f"reconcile: error: inbox folder not found: {args.inbox}", file=sys.stderr)
+        return 2
+    from flows.nightly import reconcile
+    from intake.inbox import InboxError
+    import warehouse
+
+    try:
+        path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db)
+    except (InboxError, warehouse.WarehouseBusy, warehouse.SchemaOutdated) as exc:
+        print(f"reconcile: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        print(f"reconcile: error: run failed ({exc})", file=sys.stderr)
+        return 1
+    _print_summary(Path(path))
+    print(path)
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from synth import generate
+
+    t0 = time.perf_counter()
+    meta = generate(args.out, scale=args.scale, seed=args.seed, clean=args.clean)
+    counts = meta.get("counts", {})
+    print(f"demo-data: {args.scale} city written to {args.out}/inbox (truth in {args.out}/truth) "
+          f"in {time.perf_counter() - t0:.1f} s; " + ", ".join(f"{k}={v}" for k, v in list(counts.items())[:6]),
+          file=sys.stderr)
+    return 0
+
+
+def cmd_db(args) -> int:
+    import warehouse
+
+    url = args.db or warehouse.default_db_url()
+    warehouse.upgrade(url)
+    print(f"warehouse schema is up to date ({warehouse.redact(url)})", file=sys.stderr)
+    return 0
+
+
+def cmd_history(args) -> int:
+    import warehouse
+
+    frame = warehouse.history(args.db or warehouse.default_db_url())
+    if args.csv:
+        frame.to_csv(sys.stdout, index=False)
+    elif frame.empty:
+        print("no completed runs yet", file=sys.stderr)
+    else:
+        print(frame.to_string(index=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    handler = {"run": cmd_run, "demo-data": cmd_demo, "db": cmd_db, "history": cmd_history}[args.command]
+    return handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""The machine-readable outputs of CONTRACT §3: matches.csv, discrepancies.csv, summary.json.
+
+A run folder appears whole or not at all: everything is written to a hidden sibling folder
+which is renamed into place last.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pandas as pd
+
+MATCH_COLUMNS = ["source", "sheet", "row", "ward_code", "group_no", "match_status", "identity_id",
+                 "method", "score", "reported_status", "system_status"]
+DISCREPANCY_COLUMNS = ["source", "sheet", "row", "ward_code", "group_no", "identity_id", "code", "detail"]
+CODES = ["INVALID", "ID_MALFORMED", "ID_INCONSISTENT", "ID_MISSING", "ID_MISMATCH", "NOT_FOUND",
+         "NAME_MISMATCH", "DOB_MISMATCH", "GENDER_MISMATCH", "PHONE_MISMATCH", "STATUS_OVERSTATED",
+         "STATUS_OUTDATED", "DUPLICATE", "OUT_OF_AREA", "NOT_LISTED", "GROUP_UNASSIGNED",
+         "CADRE_OVERLOADED", "CADRE_NOT_ACTIVATED", "STAFF_NOT_ACTIVATED"]
+
+
+def matches_frame(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
+    out = rows[["source", "sheet", "row", "ward_code", "group_no"]].copy()
+    out["match_status"] = links["match_status"]
+    out.loc[rows["invalid_reason"] != "", "match_status"] = "invalid"
+    keep = out["match_status"].isin(["matched", "review"])
+    out["identity_id"] = links["identity_id"].where(keep, "")
+    out["method"] = links["method"].where(keep, "")
+    out["score"] = links["score"].where(keep, 0.0).astype(float).round(4)
+    reported = rows["reported_status"]
+    out["reported_status"] = reported.where(reported != "unknown", "")
+    pos = links["rec"].where(keep).fillna(-1).astype("int64").to_numpy()
+    status = recs["status"].to_numpy()
+    out["system_status"] = [status[p] if p >= 0 else "" for p in pos]
+    return out[MATCH_COLUMNS]
+
+
+def sort_findings(findings: pd.DataFrame) -> pd.DataFrame:
+    order = {c: i for i, c in enumerate(CODES)}
+    f = findings.copy()
+    f["_unit"] = f["source"].eq("")
+    f["_code"] = f["code"].map(order)
+    f["_row"] = pd.to_numeric(f["row"], errors="coerce")
+    f = f.sort_values(["_unit", "source", "sheet", "_row", "_code", "ward_code", "group_no", "identity_id"],
+                      kind="stable")
+    return f[DISCREPANCY_COLUMNS].reset_index(drop=True)
+
+
+def write_run_folder(out_root: Path, run_id: str, matches: pd.DataFrame, findings: pd.DataFrame,
+                     summary: dict, extra=None) -> Path:
+    """Write everything into <out>/.<run_id>.partial, then rename to <out>/<run_id>.
+    ``extra(folder)`` writes the human reports into the same folder before the rename."""
+    out_root.mkdir(parents=True, exist_ok=True)
+    final = out_root / run_id
+    tmp = out_root / f".{run_id}.partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir()
+    try:
+        matches.to_csv(tmp / "matches.csv", index=False, encoding="utf-8")
+        f = findings.copy()
+        f["row"] = pd.to_numeric(f["row"], errors="coerce").astype("Int64")
+        f.to_csv(tmp / "discrepancies.csv", index=False, encoding="utf-8")
+        (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        if extra is not None:
+            extra(tmp)
+        if final.exists():  # the same inbox and date again: replace, never duplicate
+            old = out_root / f".{run_id}.old"
+            shutil.rmtree(old, ignore_errors=True)
+            os.replace(final, old)
+            os.replace(tmp, final)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final

@@ -1,0 +1,201 @@
+"""Human reports in Vietnamese: one inspection workbook per ward and a city overview.
+
+They are built from the same frames as the CSVs, so they agree with them by construction.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import xlsxwriter
+
+from matchers.text import fold
+
+CODE_LABELS = {
+    "INVALID": "Dòng không xử lý được",
+    "ID_MALFORMED": "Số định danh sai định dạng",
+    "ID_INCONSISTENT": "Số định danh không khớp giới tính/năm sinh",
+    "ID_MISSING": "Thiếu số định danh",
+    "ID_MISMATCH": "Số định danh khác hệ thống",
+    "NOT_FOUND": "Không tìm thấy trong hệ thống",
+    "NAME_MISMATCH": "Họ tên khác hệ thống",
+    "DOB_MISMATCH": "Ngày sinh khác hệ thống",
+    "GENDER_MISMATCH": "Giới tính khác hệ thống",
+    "PHONE_MISMATCH": "Số điện thoại khác số đăng ký",
+    "STATUS_OVERSTATED": "Báo cáo kết quả cao hơn thực tế",
+    "STATUS_OUTDATED": "Báo cáo kết quả chưa cập nhật",
+    "DUPLICATE": "Trùng người trên nhiều dòng",
+    "OUT_OF_AREA": "Cư trú ở đơn vị khác",
+    "NOT_LISTED": "Chưa có trong danh sách",
+    "GROUP_UNASSIGNED": "Tổ chưa có cán bộ phụ trách",
+    "CADRE_OVERLOADED": "Cán bộ phụ trách quá 2 tổ",
+    "CADRE_NOT_ACTIVATED": "Cán bộ phụ trách chưa kích hoạt",
+    "STAFF_NOT_ACTIVATED": "Cán bộ, nhân viên chưa kích hoạt",
+}
+STATUS_LABELS = {"matched": "Khớp", "review": "Cần xem xét", "unmatched": "Không tìm thấy", "invalid": "Không hợp lệ"}
+# Findings a person should confirm on the spot, beside rows in review (CONTRACT §5).
+CONFIRM_CODES = {"ID_MISMATCH", "NAME_MISMATCH", "DOB_MISMATCH", "GENDER_MISMATCH", "DUPLICATE", "OUT_OF_AREA"}
+DECISIONS = ["Đúng người", "Không phải", "Cần xác minh"]
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")
+
+
+def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findings: pd.DataFrame,
+                        wards: pd.DataFrame, summary: dict) -> None:
+    out = folder / "bao_cao"
+    out.mkdir(exist_ok=True)
+    names = dict(zip(linked.rows.index, linked.rows["name"]))
+    rec_names = linked.recs["name"].to_numpy()
+    rows = linked.rows.assign(list_name=linked.rows["name"])
+    key = rows["source"] + "\x1f" + rows["sheet"] + "\x1f" + rows["row"].astype(str)
+    list_name_by_key = dict(zip(key, rows["list_name"]))
+    rec_pos = linked.links["rec"]
+    system_name_by_key = {
+        k: (rec_names[int(p)] if pd.notna(p) else "") for k, p in zip(key, rec_pos)
+    }
+    del names
+    _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings)
+    for ward in wards.itertuples():
+        wf = findings[findings["ward_code"] == ward.ward_code]
+        wm = matches[matches["ward_code"] == ward.ward_code]
+        if wf.empty and wm.empty:
+            continue
+        _write_ward(out / f"{ward.ward_code}_{_slug(ward.ward_name)}.xlsx", ward, wm, wf,
+                    list_name_by_key, system_name_by_key)
+
+
+def _formats(wb):
+    return {
+        "title": wb.add_format({"bold": True, "font_size": 14}),
+        "head": wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"}),
+        "text": wb.add_format({"num_format": "@"}),
+        "pct": wb.add_format({"num_format": "0.00%"}),
+        "bold": wb.add_format({"bold": True}),
+    }
+
+
+def _table(ws, fmt, top: int, headers: list[str], records, widths: list[int]) -> int:
+    for c, (h, w) in enumerate(zip(headers, widths)):
+        ws.write_string(top, c, h, fmt["head"])
+        ws.set_column(c, c, w)
+    r = top
+    for r, rec in enumerate(records, start=top + 1):
+        for c, v in enumerate(rec):
+            if v is None or (isinstance(v, float) and pd.isna(v)):
+                continue
+            if isinstance(v, (int, float)) and not isinstance(v, bool):
+                ws.write_number(r, c, v)
+            else:
+                ws.write_string(r, c, str(v), fmt["text"])
+    ws.freeze_panes(top + 1, 0)
+    if r > top:
+        ws.autofilter(top, 0, r, len(headers) - 1)
+    return r
+
+
+def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.DataFrame) -> None:
+    wb = xlsxwriter.Workbook(str(path))
+    fmt = _formats(wb)
+    ws = wb.add_worksheet("Tổng hợp")
+    ws.write_string(0, 0, "KẾT QUẢ ĐỐI CHIẾU DANH SÁCH ĐĂNG KÝ, KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ", fmt["title"])
+    ws.write_string(1, 0, f"Ngày đối chiếu: {_vi(summary['as_of'])} — dữ liệu định danh ngày {_vi(summary['export_date'])}")
+    rows = summary["rows"]
+    ws.write_string(2, 0, f"Số dòng đã đọc: {rows['read']:,} — khớp {rows['matched']:,}, cần xem xét "
+                          f"{rows['review']:,}, không tìm thấy {rows['unmatched']:,}, không hợp lệ {rows['invalid']:,}")
+    by_ward = findings.groupby(["ward_code", "code"]).size().unstack(fill_value=0)
+    codes = [c for c in CODE_LABELS if c in by_ward.columns]
+    headers = ["Mã đơn vị", "Phường/xã", "Chỉ tiêu", "Đủ 14 tuổi", "Đã kích hoạt", "Tỷ lệ"] + [CODE_LABELS[c] for c in codes]
+    records = []
+    for w in wards.itertuples():
+        counts = [int(by_ward.at[w.ward_code, c]) if w.ward_code in by_ward.index else 0 for c in codes]
+        records.append([w.ward_code, w.ward_name, int(w.target), int(w.eligible), int(w.activated), float(w.rate)] + counts)
+    last = _table(ws, fmt, 4, headers, records, [10, 24, 10, 11, 12, 8] + [14] * len(codes))
+    ws.set_column(5, 5, 8, fmt["pct"])
+    if records:
+        chart = wb.add_chart({"type": "bar"})
+        chart.add_series({"name": "Tỷ lệ kích hoạt", "categories": ["Tổng hợp", 5, 1, last, 1],
+                          "values": ["Tổng hợp", 5, 5, last, 5]})
+        chart.set_title({"name": "Tỷ lệ kích hoạt theo phường/xã"})
+        chart.set_x_axis({"num_format": "0%"})
+        chart.set_legend({"none": True})
+        ws.insert_chart(last + 2, 1, chart, {"x_scale": 1.5, "y_scale": 1.5})
+    files = wb.add_worksheet("Tệp bị từ chối")
+    _table(files, fmt, 0, ["Tệp", "Lý do"], [[r["source"], r["reason"]] for r in summary["files"]["rejected"]], [50, 100])
+    sup = wb.add_worksheet("Tệp được thay thế")
+    _table(sup, fmt, 0, ["Tệp", "Trang tính", "Được thay bằng"],
+           [[r["source"], r["sheet"], r["replaced_by"]] for r in summary["files"]["superseded"]], [50, 15, 50])
+    wb.close()
+
+
+def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
+                list_names: dict, system_names: dict) -> None:
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+    fmt = _formats(wb)
+    ws = wb.add_worksheet("Tổng hợp")
+    ws.write_string(0, 0, f"KẾT QUẢ ĐỐI CHIẾU — {ward.ward_name.upper()}", fmt["title"])
+    lines = [("Chỉ tiêu", int(ward.target)), ("Công dân đủ 14 tuổi", int(ward.eligible)),
+             ("Đã kích hoạt", int(ward.activated))]
+    for i, (label, value) in enumerate(lines, start=2):
+        ws.write_string(i, 0, label, fmt["bold"])
+        ws.write_number(i, 1, value)
+    ws.write_string(5, 0, "Tỷ lệ kích hoạt", fmt["bold"])
+    ws.write_number(5, 1, float(ward.rate), fmt["pct"])
+    status = matches["match_status"].value_counts()
+    ws.write_string(7, 0, "Kết quả đối chiếu dòng danh sách", fmt["bold"])
+    for i, (k, label) in enumerate(STATUS_LABELS.items(), start=8):
+        ws.write_string(i, 0, label)
+        ws.write_number(i, 1, int(status.get(k, 0)))
+    counts = findings["code"].value_counts()
+    ws.write_string(13, 0, "Sai lệch", fmt["bold"])
+    r = 14
+    for code, label in CODE_LABELS.items():
+        if code in counts:
+            ws.write_string(r, 0, label)
+            ws.write_string(r, 1, code)
+            ws.write_number(r, 2, int(counts[code]))
+            r += 1
+    ws.set_column(0, 0, 38)
+    ws.set_column(1, 2, 18)
+
+    rows_f = findings[findings["source"] != ""]
+    fs = wb.add_worksheet("Sai lệch")
+    _table(fs, fmt, 0, ["Tệp", "Trang tính", "Dòng", "Tổ", "Số định danh", "Mã", "Nội dung", "Chi tiết"],
+           [[f.source, f.sheet, int(f.row), f.group_no, f.identity_id, f.code, CODE_LABELS.get(f.code, f.code), f.detail]
+            for f in rows_f.itertuples()], [38, 12, 7, 6, 15, 18, 30, 60])
+    units = findings[findings["source"] == ""]
+    us = wb.add_worksheet("Sai lệch đơn vị")
+    _table(us, fmt, 0, ["Số định danh", "Tổ", "Mã", "Nội dung", "Chi tiết"],
+           [[f.identity_id, f.group_no, f.code, CODE_LABELS.get(f.code, f.code), f.detail] for f in units.itertuples()],
+           [15, 6, 20, 32, 70])
+
+    # Review sheet (CONTRACT §5): columns source, sheet, row, identity_id, Kết luận, Ghi chú.
+    need = set(zip(rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "source"],
+                   rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "sheet"],
+                   rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "row"].astype(int)))
+    review = matches[(matches["match_status"] == "review") |
+                     [(s, sh, int(r)) in need for s, sh, r in zip(matches["source"], matches["sheet"], matches["row"])]]
+    reasons = rows_f.groupby(["source", "sheet", "row"])["code"].agg(lambda c: ", ".join(CODE_LABELS[x] for x in c))
+    rs = wb.add_worksheet("Xem xét")
+    records = []
+    for m in review.itertuples():
+        k = f"{m.source}\x1f{m.sheet}\x1f{m.row}"
+        why = reasons.get((m.source, m.sheet, m.row), "")
+        if m.match_status == "review":
+            why = ("Cần xem xét (điểm khớp thấp)" + (", " + why if why else ""))
+        records.append([m.source, m.sheet, int(m.row), m.identity_id, list_names.get(k, ""), system_names.get(k, ""),
+                        why, "", ""])
+    last = _table(rs, fmt, 0, ["source", "sheet", "row", "identity_id", "Họ tên (danh sách)", "Họ tên (hệ thống)",
+                               "Lý do", "Kết luận", "Ghi chú"], records, [38, 12, 7, 15, 24, 24, 40, 14, 30])
+    rs.data_validation(1, 7, max(last, 1) + 500, 7, {
+        "validate": "list", "source": DECISIONS,
+        "input_title": "Kết luận", "input_message": "Chọn: Đúng người / Không phải / Cần xác minh",
+    })
+    wb.close()
+
+
+def _vi(iso: str) -> str:
+    return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" if iso and len(iso) >= 10 else iso

@@ -1,0 +1,9 @@
+"""Pandera models of the frames that flow through a run, and their lazy validation.
+
+Pandera's own messages quote failing values (IDs, phones): they are never stored or logged.
+Only the check names, mapped to our own sanitised reasons, leave this package.
+"""
+
+from schemas.models import HouseholdRows, IdentityRecords, validate_identity, validate_rows
+
+__all__ = ["HouseholdRows", "IdentityRecords", "validate_identity", "validate_rows"]
