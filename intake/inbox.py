@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,11 +63,20 @@ def _people_files(root: Path, folder: str) -> list[Path]:
     return sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", ".")))
 
 
-def read_inbox(root: Path) -> Inbox:
+def preflight(root: Path) -> None:
+    """Fail fast, before any flow starts, on an inbox that cannot make a run."""
     if not root.is_dir():
         raise InboxError(f"inbox folder not found: {root}")
+    if not os.access(root, os.R_OK | os.X_OK):
+        raise InboxError(f"unreadable inbox: no permission to read {root}")
     if not (root / "registry" / "wards.csv").is_file():
         raise InboxError(f"unreadable inbox: {root}/registry/wards.csv is missing")
+    if not any(p.name.endswith((".csv", ".csv.gz")) for p in _people_files(root, "identity")):
+        raise InboxError(f"no identity export in {root}/identity (expected *.csv or *.csv.gz)")
+
+
+def read_inbox(root: Path) -> Inbox:
+    preflight(root)
     try:
         registry = read_registry(root)
     except Exception as exc:  # malformed registry CSV

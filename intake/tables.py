@@ -75,6 +75,9 @@ def locate_table(rows: list[list], lookup: dict[str, str]) -> tuple[int, dict[st
                     fields.update(sub)
                     if "dob_male" in sub or "dob_female" in sub:
                         fields.pop("gender", None)  # the sex is the column the date is in
+                        fields.pop("dob", None)
+                    if any(k.startswith("result_") for k in sub):
+                        fields.pop("result", None)  # the status is the ticked column
                     start += 1
             # Skip a row of column numbers (1, 2, 3, ...) that some templates carry.
             if start < len(rows) and _is_numbering_row(rows[start]):

@@ -53,8 +53,8 @@ def _parse_id(text: str) -> tuple[str, str]:
         s = s[:-2]
     if not s.isdigit():
         return "", ID_MALFORMED
-    if len(s) == 11:  # stored as a number: the leading zero was lost
-        s = "0" + s
+    if len(s) in (10, 11) and s.zfill(12)[:3] in PROVINCE_CODES:
+        s = s.zfill(12)  # stored as a number: leading zeros were lost (001… loses two)
     if len(s) == 12:
         return (s, ID_OK) if s[:3] in PROVINCE_CODES else (s, ID_MALFORMED)
     if len(s) in (8, 9):  # CMND, possibly with its leading zero lost

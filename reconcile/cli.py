@@ -61,12 +61,15 @@ def _print_summary(folder: Path) -> None:
 
 
 def cmd_run(args) -> int:
-    if not args.inbox.is_dir():
-        print(f"reconcile: error: inbox folder not found: {args.inbox}", file=sys.stderr)
+    from intake.inbox import InboxError, preflight
+
+    try:
+        preflight(args.inbox)
+    except InboxError as exc:
+        print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
-    from flows.nightly import reconcile
-    from intake.inbox import InboxError
     import warehouse
+    from flows.nightly import reconcile
 
     try:
         path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db)
@@ -118,6 +121,10 @@ def cmd_history(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+    # Prefect's local ephemeral API: a slow, busy 2-core machine needs more than the default 20 s,
+    # and this machine must not try to phone home.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     handler = {"run": cmd_run, "demo-data": cmd_demo, "db": cmd_db, "history": cmd_history}[args.command]
     return handler(args)
 

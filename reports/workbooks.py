@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import xlsxwriter
 
@@ -176,8 +177,9 @@ def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
     need = set(zip(rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "source"],
                    rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "sheet"],
                    rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "row"].astype(int)))
-    review = matches[(matches["match_status"] == "review") |
-                     [(s, sh, int(r)) in need for s, sh, r in zip(matches["source"], matches["sheet"], matches["row"])]]
+    confirm = np.array([(s, sh, int(r)) in need for s, sh, r in zip(matches["source"], matches["sheet"], matches["row"])],
+                       dtype=bool)
+    review = matches[(matches["match_status"] == "review").to_numpy() | confirm]
     reasons = rows_f.groupby(["source", "sheet", "row"])["code"].agg(lambda c: ", ".join(CODE_LABELS[x] for x in c))
     rs = wb.add_worksheet("Xem xét")
     records = []

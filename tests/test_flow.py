@@ -1,0 +1,100 @@
+"""End to end: real Prefect flow runs on generated inboxes, checked against their ground truth."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from tests.truth import score_run
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _as_of(city: Path) -> str:
+    return json.loads((city / "truth" / "meta.json").read_text())["as_of"]
+
+
+def _run_flow(city: Path, tmp_path: Path) -> Path:
+    from flows.nightly import reconcile
+
+    path = reconcile(inbox=str(city / "inbox"), out=str(tmp_path / "out"), as_of=_as_of(city),
+                     db=f"sqlite:///{tmp_path / 'wh.sqlite'}")
+    return Path(path)
+
+
+def test_clean_city_run_agrees_with_truth(prefect_harness, small_clean_city, tmp_path):
+    run = _run_flow(small_clean_city, tmp_path)
+    matches = pd.read_csv(run / "matches.csv", dtype=str, keep_default_na=False)
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    # one row per person-row of the current submissions, and counts that reconcile
+    result = score_run(run, small_clean_city / "truth")
+    assert result["same_rows"], result
+    assert len(matches) == result["rows_truth"]
+    rows = summary["rows"]
+    assert rows["read"] == len(matches) == rows["matched"] + rows["review"] + rows["unmatched"] + rows["invalid"]
+    findings = pd.read_csv(run / "discrepancies.csv", dtype=str, keep_default_na=False)
+    assert summary["findings"] == findings["code"].value_counts().to_dict()
+    assert set(summary["seconds"]) >= {"read", "validate", "link", "findings", "store", "report", "total"}
+    # the findings the ground truth expects
+    assert result["precision"] >= 0.999, result
+    assert result["recall"] >= 0.99, result
+    weak = {c: v for c, v in result["per_code"].items() if v["f1"] < 0.95}
+    assert not weak, (weak, result["missing_findings"], result["extra_findings"])
+
+
+def test_varied_city_loses_no_row(prefect_harness, small_city, tmp_path):
+    run = _run_flow(small_city, tmp_path)
+    result = score_run(run, small_city / "truth")
+    assert result["same_rows"], (result["rows_truth"], result["rows_run"])
+    summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
+    meta = json.loads((small_city / "truth" / "meta.json").read_text(encoding="utf-8"))
+    assert {r["source"] for r in summary["files"]["rejected"]} >= {r["source"] for r in meta.get("rejected", [])}
+    assert {(s["source"], s["sheet"]) for s in summary["files"]["superseded"]} == \
+        {(s["source"], s["sheet"]) for s in meta.get("superseded", [])}
+
+
+def _cli(*args: str, env_extra: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "reconcile", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd or ROOT, timeout=600)
+
+
+def test_cli_without_identity_export_fails_cleanly(tmp_path):
+    from tests.workbooks import minimal_inbox
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    (inbox / "identity" / "export.csv").unlink()
+    out = tmp_path / "out"
+    proc = _cli("run", "--inbox", str(inbox), "--out", str(out), "--db", f"sqlite:///{tmp_path / 'w.sqlite'}")
+    assert proc.returncode != 0
+    lines = [line for line in proc.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "no identity export" in lines[0]
+    assert not out.exists() and not (tmp_path / "w.sqlite").exists()
+
+
+def test_cli_on_missing_inbox_fails_cleanly(tmp_path):
+    proc = _cli("run", "--inbox", str(tmp_path / "nope"), "--out", str(tmp_path / "out"))
+    assert proc.returncode != 0
+    assert proc.stderr.strip().count("\n") == 0 and "inbox folder not found" in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cli_run_prints_the_run_folder_last(small_clean_city, tmp_path):
+    """The real command, in its own process, on Prefect's ephemeral API."""
+    out = tmp_path / "out"
+    proc = _cli("run", "--inbox", str(small_clean_city / "inbox"), "--out", str(out), "--as-of", _as_of(small_clean_city),
+                "--db", f"sqlite:///{tmp_path / 'w.sqlite'}", env_extra={"PREFECT_HOME": str(tmp_path / "prefect")})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    last = proc.stdout.strip().splitlines()[-1]
+    assert Path(last).is_dir() and Path(last).parent == out
+    assert {p.name for p in Path(last).iterdir()} >= {"matches.csv", "discrepancies.csv", "summary.json"}
+    # personal data stays out of what the process logs
+    ids = pd.read_csv(Path(last) / "matches.csv", dtype=str, keep_default_na=False)["identity_id"]
+    logged = proc.stdout + proc.stderr
+    assert not any(i and i in logged for i in ids)

@@ -1,0 +1,155 @@
+"""Reading people-made files: real workbooks written by the tests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import pytest
+
+from intake.inbox import InboxError, read_inbox
+from tests.workbooks import CANONICAL_HEADER, minimal_inbox, person, title_block, write_xlsx
+
+
+def canonical_sheet(group_line="Tổ NDTQ số 01 - Khu phố 1", ward_line="PHƯỜNG VĨNH THANH VÂN",
+                    date_line="Ngày 20/10/2023", people=None):
+    people = people or [
+        person(1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234", "0912345678"),
+        person(2, "Trần Thị Hòa", dt.date(1987, 5, 1), "Nữ", "091187002345", relation="Vợ"),
+    ]
+    return (title_block(ward_line, group_line, date_line) + [CANONICAL_HEADER] + people +
+            [[], ["Tổng cộng: 2 người"], [], ["", "NGƯỜI LẬP DANH SÁCH", "", "", "", "", "", "", "TỔ TRƯỞNG"],
+             ["", "(Ký, ghi rõ họ tên)"]])
+
+
+def test_canonical_template_rows_and_places(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    write_xlsx(inbox / "households" / "30733" / "to_01.xlsx", {"Tổ 1": canonical_sheet()})
+    data = read_inbox(inbox)
+    h = data.households
+    assert h["row"].tolist() == [8, 9]  # spreadsheet row numbers, under a 6-row title block and a header
+    assert set(h["ward_code"]) == {"30733"} and set(h["group_no"]) == {"1"}
+    assert h["name"].tolist() == ["Nguyễn Văn Hùng", "Trần Thị Hòa"]
+    assert data.rejected == [] and data.superseded == []
+
+
+def test_ward_and_group_from_folder_and_sheet_when_title_is_silent(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    rows = [[CANONICAL_HEADER[i] for i in range(12)],
+            person(1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234")]
+    write_xlsx(inbox / "households" / "30733" / "ds.xlsx", {"TO 02": rows})
+    h = read_inbox(inbox).households
+    assert (h["ward_code"].tolist(), h["group_no"].tolist()) == (["30733"], ["2"])
+
+
+def test_resubmission_replaces_older_list(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    old = write_xlsx(inbox / "households" / "30733" / "to_01_lan1.xlsx",
+                     {"Tổ 1": canonical_sheet(date_line="Ngày 10/10/2023")})
+    write_xlsx(inbox / "households" / "30733" / "to_01_lan2.xlsx", {"Tổ 1": canonical_sheet(
+        date_line="Ngày 20/10/2023",
+        people=[person(1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234")])})
+    os.utime(old, (2_000_000_000, 2_000_000_000))  # newer mtime must not beat a later title date
+    data = read_inbox(inbox)
+    assert len(data.households) == 1
+    assert data.superseded == [{"source": "households/30733/to_01_lan1.xlsx", "sheet": "Tổ 1",
+                                "replaced_by": "households/30733/to_01_lan2.xlsx"}]
+
+
+def test_bad_files_are_rejected_with_reasons_and_the_rest_goes_on(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    write_xlsx(inbox / "households" / "30733" / "to_01.xlsx", {"Tổ 1": canonical_sheet()})
+    (inbox / "households" / "30733" / "hong.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    write_xlsx(inbox / "households" / "30733" / "khong_tieu_de.xlsx", {"Sheet1": [["a", "b"], ["c", "d"]]})
+    write_xlsx(inbox / "households" / "la" / "to_01.xlsx",
+               {"Tổ 1": canonical_sheet(ward_line="PHƯỜNG KHÔNG CÓ")})
+    data = read_inbox(inbox)
+    assert len(data.households) == 2
+    reasons = {r["source"]: r["reason"] for r in data.rejected}
+    assert set(reasons) == {"households/30733/hong.xlsx", "households/30733/khong_tieu_de.xlsx",
+                            "households/la/to_01.xlsx"}
+    assert "Excel" in reasons["households/30733/hong.xlsx"]
+    assert "tiêu đề cột" in reasons["households/30733/khong_tieu_de.xlsx"]
+    assert "phường/xã" in reasons["households/la/to_01.xlsx"]
+    for reason in reasons.values():  # never the data itself
+        assert "0910850" not in reason
+
+
+def test_old_form_sex_columns_and_status_ticks(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    header = ["STT", "Họ và tên", "Ngày sinh", "", "Số CCCD", "Kết quả", "", "", ""]
+    sub = ["", "", "Nam", "Nữ", "", "Chưa đăng ký", "Đã đăng ký", "Đã duyệt", "Đã kích hoạt"]
+    rows = title_block("PHƯỜNG VĨNH THANH VÂN", "Tổ 1") + [header, sub,
+        [1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "", "091085001234", "", "", "", "x"],
+        [2, "Trần Thị Hòa", "", "01/05/1987", "091187002345", "x", "", "", ""]]
+    write_xlsx(inbox / "households" / "30733" / "cu.xlsx", {"Tổ 1": rows})
+    h = read_inbox(inbox).households
+    assert h["gender_raw"].tolist() == ["Nam", "Nữ"]
+    assert h["result_raw"].tolist() == ["Đã kích hoạt", "Chưa đăng ký"]
+    assert h["row"].tolist() == [9, 10]
+
+
+def test_ward_wide_sheet_with_ward_and_group_columns(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    header = ["TT", "Họ tên", "Năm sinh", "Nam/Nữ", "CCCD/CMND", "Phường/xã", "Tổ NDTQ"]
+    rows = [["DANH SÁCH TOÀN PHƯỜNG"], header,
+            [1, "Nguyễn Văn Hùng", 1985, "Nam", 91085001234, "Vĩnh Thanh Vân", 1],
+            [2, "Trần Thị Hòa", 1987, "Nữ", "091187002345", "vinh thanh van", "Tổ 2"]]
+    write_xlsx(inbox / "households" / "toan_phuong.xlsx", {"DS": rows})
+    h = read_inbox(inbox).households
+    assert h["ward_code"].tolist() == ["30733", "30733"]
+    assert h["group_no"].tolist() == ["1", "2"]
+
+
+def test_csv_in_windows_1258_with_semicolons(tmp_path):
+    import unicodedata
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    lines = ["PHƯỜNG VĨNH THANH VÂN;;;", "Tổ NDTQ số 02;;;", "STT;Họ và tên;Ngày sinh;Số định danh cá nhân",
+             "1;Nguyễn Văn Hùng;07/03/1985;091085001234"]
+    text = unicodedata.normalize("NFD", "\r\n".join(lines) + "\r\n")
+    # cp1258 has base letters with circumflex/breve/horn precomposed and tones as combining marks
+    composed = "".join(unicodedata.normalize("NFC", ch) if False else ch for ch in text)
+    data = _encode_cp1258(composed)
+    (inbox / "households" / "30733").mkdir(parents=True)
+    (inbox / "households" / "30733" / "to_02.csv").write_bytes(data)
+    h = read_inbox(inbox).households
+    assert h["name"].tolist() == ["Nguyễn Văn Hùng"]
+    assert (h["group_no"].tolist(), h["row"].tolist()) == (["2"], [4])
+
+
+def _encode_cp1258(nfd: str) -> bytes:
+    import unicodedata
+
+    out = []
+    for ch in nfd:
+        out.append(ch)
+    text = "".join(out)
+    # Recompose base + circumflex/breve/horn, which cp1258 has as single bytes.
+    result, i = [], 0
+    while i < len(text):
+        pair = text[i:i + 2]
+        comp = unicodedata.normalize("NFC", pair)
+        if len(pair) == 2 and len(comp) == 1 and pair[1] in "\u0302\u0306\u031b":
+            result.append(comp)
+            i += 2
+        else:
+            result.append(text[i])
+            i += 1
+    return "".join(result).encode("cp1258")
+
+
+def test_missing_identity_export_is_fatal(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    (inbox / "identity" / "export.csv").unlink()
+    with pytest.raises(InboxError, match="no identity export"):
+        read_inbox(inbox)
+
+
+def test_newest_export_wins(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    older = (inbox / "identity" / "export.csv").read_text(encoding="utf-8").replace("2023-10-25", "2023-10-18")
+    (inbox / "identity" / "z_older.csv").write_text(older, encoding="utf-8")
+    data = read_inbox(inbox)
+    assert data.export["source"] == "identity/export.csv"
+    assert data.export["export_date"] == "2023-10-25"

@@ -1,0 +1,58 @@
+"""Compare a run folder with the generator's ground truth (used by tests and the benchmark)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+ROW_KEY = ["source", "sheet", "row"]
+
+
+def _read(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def finding_keys(frame: pd.DataFrame) -> set[tuple]:
+    """Row findings keyed by (source, sheet, row, code); unit findings by (code, identity, ward, group)."""
+    keys = set()
+    for r in frame.itertuples(index=False):
+        if r.source:
+            keys.add(("row", r.source, r.sheet, str(int(float(r.row))), r.code))
+        else:
+            keys.add(("unit", r.code, r.identity_id, r.ward_code if r.code != "STAFF_NOT_ACTIVATED" else "",
+                      r.group_no if r.code == "GROUP_UNASSIGNED" else ""))
+    return keys
+
+
+def score_run(run_dir: Path, truth_dir: Path) -> dict:
+    matches = _read(run_dir / "matches.csv")
+    truth = _read(truth_dir / "rows.csv")
+    got = matches.set_index(ROW_KEY)
+    want = truth.set_index(ROW_KEY)
+    joined = want.join(got[["match_status", "identity_id"]], how="left", rsuffix="_got")
+    exists = joined["identity_id"] != ""
+    linked = joined["match_status"] == "matched"
+    correct = linked & (joined["identity_id_got"] == joined["identity_id"]) & exists
+    precision = correct.sum() / max(linked.sum(), 1)
+    recall = correct.sum() / max(exists.sum(), 1)
+
+    got_f = finding_keys(_read(run_dir / "discrepancies.csv"))
+    want_f = finding_keys(_read(truth_dir / "discrepancies.csv"))
+    per_code = {}
+    for code in sorted({k[-1] if k[0] == "row" else k[1] for k in got_f | want_f}):
+        g = {k for k in got_f if (k[-1] if k[0] == "row" else k[1]) == code}
+        w = {k for k in want_f if (k[-1] if k[0] == "row" else k[1]) == code}
+        tp = len(g & w)
+        p = tp / len(g) if g else 1.0
+        r = tp / len(w) if w else 1.0
+        per_code[code] = {"tp": tp, "fp": len(g - w), "fn": len(w - g),
+                          "f1": 2 * p * r / (p + r) if p + r else 0.0}
+    return {
+        "rows_truth": len(truth), "rows_run": len(matches),
+        "same_rows": set(map(tuple, truth[ROW_KEY].to_numpy())) == set(map(tuple, matches[ROW_KEY].to_numpy())),
+        "precision": float(precision), "recall": float(recall),
+        "review_share": float((matches["match_status"] == "review").mean()) if len(matches) else 0.0,
+        "per_code": per_code,
+        "missing_findings": sorted(want_f - got_f)[:20], "extra_findings": sorted(got_f - want_f)[:20],
+    }
