@@ -109,6 +109,20 @@ def _is_numbering_row(row: list) -> bool:
     return nums == list(range(nums[0], nums[0] + len(nums)))
 
 
+_DIGITS = re.compile(r"\d")
+
+
+def _names_a_person(field: str, value) -> bool:
+    """A key cell that could belong to a person: a name that is not a closing phrase, an ID or a
+    birth date with digits in it."""
+    text = _text(value)
+    if not text:
+        return False
+    if field == "name":
+        return not is_footer([text])
+    return bool(_DIGITS.search(text)) or not isinstance(value, str)
+
+
 def is_footer(cells: list[str]) -> bool:
     first = fold(cells[0]) if cells else ""
     return bool(_FOOTER.match(first))
@@ -127,10 +141,10 @@ def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields:
         if not nonempty:
             continue
         values = {f: (row[c] if c < len(row) else "") for f, c in fields.items()}
-        if not any(_text(values.get(k, "")) for k in key_fields):
+        if not any(_names_a_person(k, values.get(k, "")) for k in key_fields):
             continue
         numbered = _text(values.get("stt", "")).isdigit()
-        if not numbered and is_footer(nonempty[:1]) and not _text(values.get("national_id", "")):
+        if not numbered and all(is_footer([c]) for c in nonempty):
             continue
         values["row"] = idx + 1
         records.append(values)

@@ -35,6 +35,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", required=True, type=Path)
     demo.add_argument("--clean", action="store_true", help="only the canonical template, no layout variations")
 
+    tpl = sub.add_parser("template", help="write the city's blank household-list template (.xlsx)")
+    tpl.add_argument("--out", required=True, type=Path)
+
     db = sub.add_parser("db", help="warehouse maintenance")
     dbsub = db.add_subparsers(dest="db_command", required=True)
     up = dbsub.add_parser("upgrade", help="migrate the warehouse schema to this version")
@@ -96,6 +99,13 @@ def cmd_demo(args) -> int:
     return 0
 
 
+def cmd_template(args) -> int:
+    from reports.template import write_template
+
+    print(write_template(args.out))
+    return 0
+
+
 def cmd_db(args) -> int:
     import warehouse
 
@@ -125,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     # and this machine must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handler = {"run": cmd_run, "demo-data": cmd_demo, "db": cmd_db, "history": cmd_history}[args.command]
+    handler = {"run": cmd_run, "demo-data": cmd_demo, "template": cmd_template, "db": cmd_db, "history": cmd_history}[args.command]
     return handler(args)
 
 

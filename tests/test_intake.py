@@ -153,3 +153,27 @@ def test_newest_export_wins(tmp_path):
     data = read_inbox(inbox)
     assert data.export["source"] == "identity/export.csv"
     assert data.export["export_date"] == "2023-10-25"
+
+
+def test_blank_template_is_read_back_after_a_person_fills_it(tmp_path):
+    import openpyxl
+
+    from reports.template import HEADER_ROW, write_template
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    path = write_template(inbox / "households" / "30733" / "to_02.xlsx")
+    wb = openpyxl.load_workbook(path)  # a person typing into Excel
+    ws = wb["Danh sách"]
+    assert ws.column_dimensions["E"].number_format == "@"  # IDs stay text: no lost zeros
+    assert ws.column_dimensions["F"].number_format == "@"
+    ws.cell(4, 1).value = "Tổ NDTQ số 02 - Khu phố 1"
+    ws.cell(HEADER_ROW + 2, 1).value = 1
+    ws.cell(HEADER_ROW + 2, 2).value = "Nguyễn Văn Hùng"
+    ws.cell(HEADER_ROW + 2, 3).value = dt.datetime(1985, 3, 7)
+    ws.cell(HEADER_ROW + 2, 5).value = "091085001234"
+    wb.save(path)
+    data = read_inbox(inbox)
+    h = data.households
+    assert h[["ward_code", "group_no", "row", "id_raw"]].values.tolist() == [["30733", "2", HEADER_ROW + 2, "091085001234"]]
+    checks = [dv.sqref for dv in wb["Danh sách"].data_validations.dataValidation]
+    assert len(checks) >= 5  # drop-downs and length checks survive a save
