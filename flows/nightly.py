@@ -70,8 +70,8 @@ def validate_task(data):
 
 
 @_task("link")
-def link_task(prepared):
-    linked = stages.link_rows(prepared)
+def link_task(prepared, decisions):
+    linked = stages.link_rows(prepared, decisions)
     counts = linked.links["match_status"].value_counts().to_dict()
     get_run_logger().info("link: %s", {k: int(v) for k, v in counts.items()})
     return linked
@@ -122,7 +122,8 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
         day = parse_as_of(as_of, data.export["export_date"])
         prepared = validate_task(data)
         lap("validate")
-        linked = link_task(prepared)
+        decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))
+        linked = link_task(prepared, decisions)
         lap("link")
         matches, findings, wards = findings_task(data, linked, day)
         lap("findings")
@@ -135,7 +136,7 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
             identity_export=warehouse.IdentityExport(
                 export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
                 sha256=data.export["sha256"], records=data.identity),
-            decisions=None,
+            decisions=new_decisions,
         ))
         lap("store")
         seconds["report"] = 0.0

@@ -18,6 +18,7 @@ import pandas as pd
 from intake.households import RAW_COLUMNS, current_submissions, read_household_file
 from intake.identity import ExportFile, IdentityExportError, choose_export, peek_export_date, read_export
 from intake.registry import Registry, read_registry
+from intake.reviews import DECISION_COLUMNS, read_reviews
 from intake.sheets import TABLE_SUFFIXES, UnreadableFile
 from intake.units import ASSIGNMENT_COLUMNS, STAFF_COLUMNS, read_assignment_file, read_staff_file
 
@@ -45,6 +46,7 @@ class Inbox:
     files: pd.DataFrame                    # the ledger (FILE_COLUMNS)
     rejected: list[dict] = field(default_factory=list)
     superseded: list[dict] = field(default_factory=list)
+    reviews: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_COLUMNS))
     fingerprint: str = ""                  # hash of every input file's hash: same inbox → same value
 
 
@@ -158,13 +160,16 @@ def read_inbox(root: Path) -> Inbox:
     assignments = _read_units(root, "assignments", read_assignment_file, registry, entry, reject, ASSIGNMENT_COLUMNS)
     staff = _read_units(root, "staff", read_staff_file, registry, entry, reject, STAFF_COLUMNS)
 
+    review_files = [p for p in _people_files(root, "reviews") if p.suffix.lower() in TABLE_SUFFIXES]
+    reviews = read_reviews(root, review_files, entry, reject)
+
     files = pd.DataFrame(ledger, columns=FILE_COLUMNS)
     fingerprint = hashlib.sha256("".join(sorted(files["source"] + ":" + files["sha256"])).encode()).hexdigest()
     return Inbox(
         root=root, registry=registry, identity=identity,
         export={"source": chosen.source, "export_date": chosen.export_date, "sha256": export_entry["sha256"]},
         households=households, assignments=assignments, staff=staff, files=files,
-        rejected=rejected,
+        rejected=rejected, reviews=reviews,
         superseded=[{k: s[k] for k in ("source", "sheet", "replaced_by")} for s in superseded],
         fingerprint=fingerprint,
     )

@@ -318,10 +318,34 @@ def agreements_of(best: pd.DataFrame) -> pd.Series:
     return text
 
 
-def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS) -> pd.DataFrame:
+def _apply_decisions(pairs: pd.DataFrame, R: pd.DataFrame, C: pd.DataFrame, decisions: pd.DataFrame | None,
+                     usable: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """People's review decisions (CONTRACT §5): "not the same person" removes that pairing for
+    good; "same person" adds it. → (pairs, forced pairs)."""
+    empty = pd.DataFrame({"row": np.empty(0, np.int64), "rec": np.empty(0, np.int64)})
+    if decisions is None or decisions.empty:
+        return pairs, empty
+    rec_pos = pd.Series(np.arange(len(C)), index=C["identity_id"].to_numpy())
+    rec_pos = rec_pos[~rec_pos.index.duplicated()]
+    d = decisions[decisions["identity_id"].isin(rec_pos.index)]
+    rows_by_key = pd.DataFrame({"person_key": R["person_key"].to_numpy(), "row": np.arange(len(R))})[usable]
+    d = d.merge(rows_by_key, on="person_key", how="inner")
+    d["rec"] = rec_pos.reindex(d["identity_id"]).to_numpy()
+    banned = d.loc[d["decision"] == "not_same", ["row", "rec"]]
+    if len(banned):
+        keyed = pairs.merge(banned.assign(_ban=True), on=["row", "rec"], how="left")
+        pairs = pairs[keyed["_ban"].isna().to_numpy()]
+    forced = d.loc[d["decision"] == "same", ["row", "rec"]].astype(np.int64).drop_duplicates("row")
+    pairs = pd.concat([pairs, forced], ignore_index=True).drop_duplicates(ignore_index=True)
+    return pairs, forced
+
+
+def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
+         decisions: pd.DataFrame | None = None) -> pd.DataFrame:
     """rows (matchers.records.normalize_rows) × recs (normalize_identity) → one result per row:
     match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
-    the best pair's comparison levels (id, name, dob, gender, phone, ward, household)."""
+    the best pair's comparison levels (id, name, dob, gender, phone, ward, household).
+    ``decisions`` (person_key, identity_id, decision) are people's review conclusions."""
     R = rows.reset_index(drop=True).copy()
     C = recs.reset_index(drop=True).copy()
     R["given_key"] = R["name_key"].str.rsplit(" ", n=1).str[-1]
@@ -331,19 +355,27 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS) -> pd.D
     usable = ~R["invalid"].to_numpy() if "invalid" in R else np.ones(len(R), bool)
     pairs = candidate_pairs(R[usable].assign(_pos=np.nonzero(usable)[0]), C, s)
     pairs["row"] = np.nonzero(usable)[0][pairs["row"].to_numpy()]
+    pairs, forced = _apply_decisions(pairs, R, C, decisions, usable)
     scored = compare(R, C, pairs, s)
     first = decide(len(R), scored, s)
     anchored = first[(first["match_status"] == "matched") & (first["id"] == "exact")]
     anchors = pd.DataFrame({"row": anchored.index.to_numpy(), "rec": anchored["rec"].astype(np.int64).to_numpy()})
     scored = add_household_context(R, C, scored, anchors, s)
+    if len(forced):
+        hit = scored.merge(forced.assign(_forced=True), on=["row", "rec"], how="left")["_forced"].notna().to_numpy()
+        scored.loc[hit, "weight"] = scored.loc[hit, "weight"] + 1000.0  # a person's decision wins
     best = decide(len(R), scored, s)
     has = best["rec"].notna()
     best["identity_id"] = ""
     best.loc[has, "identity_id"] = C["identity_id"].to_numpy()[best.loc[has, "rec"].astype(np.int64)]
     best["method"] = ""
     best.loc[has, "method"] = method_of(best[has])
+    by_review = has & (best["weight"] >= 500)
+    best.loc[by_review, "method"] = "review"
+    best.loc[by_review, "weight"] -= 1000.0
     best["score"] = 0.0
     best.loc[has, "score"] = 1.0 / (1.0 + np.exp2(-(best.loc[has, "weight"] - s.score_midpoint)))
+    best.loc[by_review, ["match_status", "score"]] = ["matched", 1.0]
     best["agreements"] = ""
     best.loc[has, "agreements"] = agreements_of(best[has])
     unmatched = best["match_status"] == "unmatched"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 
@@ -18,6 +20,12 @@ from matchers.normalize import (
     normalize_statuses,
 )
 from matchers.text import display_name, fold, map_unique
+
+
+def person_key(name_key: str, birth_date: str, ward_code: str) -> str:
+    """A stable, non-reversible key for one listed person: review decisions are kept on it, so
+    they outlive a resubmission of the same person in another file or row."""
+    return hashlib.sha1(f"{name_key}|{birth_date}|{ward_code}".encode()).hexdigest()[:16]
 
 
 def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
@@ -43,6 +51,8 @@ def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
     out["level"] = normalize_levels(raw["level_raw"])
     out["case_label"] = normalize_cases(raw["case_raw"])
     out["note"] = raw["note"].fillna("")
+    keys = out["name_key"] + "|" + out["birth_date"] + "|" + out["ward_code"]
+    out["person_key"] = map_unique(keys, lambda k: person_key(*k.split("|")))
     # Households are listed one after another, head first: number them within each sheet.
     is_head = out["relation_key"].str.startswith("chu ho")
     out["household_seq"] = is_head.groupby([out["source"], out["sheet"]]).cumsum().astype(np.int64)

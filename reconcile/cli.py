@@ -38,6 +38,13 @@ def _parser() -> argparse.ArgumentParser:
     tpl = sub.add_parser("template", help="write the city's blank household-list template (.xlsx)")
     tpl.add_argument("--out", required=True, type=Path)
 
+    b = sub.add_parser("bench", help="speed and quality figures on a generated city (printed)")
+    b.add_argument("--scale", choices=["small", "city", "province"], default="city")
+    b.add_argument("--seed", type=int, default=1)
+    b.add_argument("--work", default=".bench", help="where the generated city and results are kept")
+    b.add_argument("--no-splink", action="store_true", help="skip the Splink comparison")
+    b.add_argument("--db", default=None, help="warehouse URL for the run (default: SQLite in --work)")
+
     db = sub.add_parser("db", help="warehouse maintenance")
     dbsub = db.add_subparsers(dest="db_command", required=True)
     up = dbsub.add_parser("upgrade", help="migrate the warehouse schema to this version")
@@ -106,6 +113,12 @@ def cmd_template(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    from reconcile.bench import main as bench_main
+
+    return bench_main(args)
+
+
 def cmd_db(args) -> int:
     import warehouse
 
@@ -135,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     # and this machine must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handler = {"run": cmd_run, "demo-data": cmd_demo, "template": cmd_template, "db": cmd_db, "history": cmd_history}[args.command]
+    handler = {"run": cmd_run, "demo-data": cmd_demo, "template": cmd_template, "bench": cmd_bench, "db": cmd_db, "history": cmd_history}[args.command]
     return handler(args)
 
 

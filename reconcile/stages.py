@@ -52,8 +52,30 @@ def validate_and_normalize(inbox: Inbox) -> Prepared:
     return Prepared(rows=rows, recs=recs, identity_issues=issues)
 
 
-def link_rows(prepared: Prepared) -> Linked:
-    links = link(prepared.rows, prepared.recs, SETTINGS)
+def decisions_for_run(inbox: Inbox, rows: pd.DataFrame,
+                      kept: pd.DataFrame | None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """→ (decisions in force, decisions new in this inbox). Kept decisions (newest first, as the
+    warehouse returns them) are overridden by those dropped into inbox/reviews/ now. A decision
+    without a person_key (a hand-made sheet) is tied to the person on that row."""
+    new = inbox.reviews.copy()
+    if len(new):
+        missing = new["person_key"] == ""
+        if missing.any():
+            key = rows.set_index(["source", "sheet", "row"])["person_key"]
+            key = key[~key.index.duplicated()]
+            idx = pd.MultiIndex.from_arrays([new.loc[missing, "source"], new.loc[missing, "sheet"],
+                                             new.loc[missing, "row"].astype("Int64")])
+            new.loc[missing, "person_key"] = key.reindex(idx).fillna("").to_numpy()
+        new = new[new["person_key"] != ""]
+    frames = [f for f in (kept.iloc[::-1] if kept is not None else None, new) if f is not None and len(f)]
+    if not frames:
+        return new, new
+    both = pd.concat(frames, ignore_index=True)
+    return both.drop_duplicates(["person_key", "identity_id"], keep="last").reset_index(drop=True), new
+
+
+def link_rows(prepared: Prepared, decisions: pd.DataFrame | None = None) -> Linked:
+    links = link(prepared.rows, prepared.recs, SETTINGS, decisions)
     links.loc[prepared.rows["invalid"].to_numpy(), ["match_status", "identity_id", "method"]] = ["invalid", "", ""]
     return Linked(rows=prepared.rows, recs=prepared.recs, links=links)
 

@@ -54,6 +54,7 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
     rows = linked.rows.assign(list_name=linked.rows["name"])
     key = rows["source"] + "\x1f" + rows["sheet"] + "\x1f" + rows["row"].astype(str)
     list_name_by_key = dict(zip(key, rows["list_name"]))
+    person_key_by_key = dict(zip(key, rows["person_key"]))
     rec_pos = linked.links["rec"]
     system_name_by_key = {
         k: (rec_names[int(p)] if pd.notna(p) else "") for k, p in zip(key, rec_pos)
@@ -66,7 +67,7 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
         if wf.empty and wm.empty:
             continue
         _write_ward(out / f"{ward.ward_code}_{_slug(ward.ward_name)}.xlsx", ward, wm, wf,
-                    list_name_by_key, system_name_by_key)
+                    list_name_by_key, system_name_by_key, person_key_by_key)
 
 
 def _formats(wb):
@@ -133,7 +134,7 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
 
 
 def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
-                list_names: dict, system_names: dict) -> None:
+                list_names: dict, system_names: dict, person_keys: dict) -> None:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": False})
     fmt = _formats(wb)
     ws = wb.add_worksheet("Tổng hợp")
@@ -189,9 +190,12 @@ def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
         if m.match_status == "review":
             why = ("Cần xem xét (điểm khớp thấp)" + (", " + why if why else ""))
         records.append([m.source, m.sheet, int(m.row), m.identity_id, list_names.get(k, ""), system_names.get(k, ""),
-                        why, "", ""])
+                        why, "", "", person_keys.get(k, "")])
     last = _table(rs, fmt, 0, ["source", "sheet", "row", "identity_id", "Họ tên (danh sách)", "Họ tên (hệ thống)",
-                               "Lý do", "Kết luận", "Ghi chú"], records, [38, 12, 7, 15, 24, 24, 40, 14, 30])
+                               "Lý do", "Kết luận", "Ghi chú", "person_key"], records,
+                  [38, 12, 7, 15, 24, 24, 40, 14, 30, 18])
+    # person_key ties a decision to the person, not the row, so it survives a resubmission.
+    rs.set_column(9, 9, None, None, {"hidden": True})
     rs.data_validation(1, 7, max(last, 1) + 500, 7, {
         "validate": "list", "source": DECISIONS,
         "input_title": "Kết luận", "input_message": "Chọn: Đúng người / Không phải / Cần xác minh",

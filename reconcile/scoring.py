@@ -1,4 +1,4 @@
-"""Compare a run folder with the generator's ground truth (used by tests and the benchmark)."""
+"""Score a run folder against the synthetic generator's ground truth (tests and `reconcile bench`)."""
 
 from __future__ import annotations
 

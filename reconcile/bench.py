@@ -1,0 +1,176 @@
+"""`reconcile bench`: speed and quality figures, printed, against the best tools at hand.
+
+Figures are taken in one process on one generated city, so ratios are fair on a noisy machine:
+- ingest: our reader (header finding, aliases, ward/group, every row) vs a bare
+  python-calamine dump of the same workbooks (the floor any reader pays);
+- linkage: ours vs Splink 5 on DuckDB, configured as a competent user would, on the same
+  normalised rows (needs the `bench` extra: pip install -e '.[bench]');
+- the whole `reconcile` flow run (Prefect, every file read, store, reports), per stage;
+- quality of both against the generator's ground truth.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import resource
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def _peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _line(label: str, value: str) -> None:
+    print(f"  {label:<44} {value}", flush=True)
+
+
+def ensure_city(work: Path, scale: str, seed: int) -> Path:
+    from synth import generate
+
+    city = work / f"{scale}-{seed}"
+    if not (city / "truth" / "meta.json").exists():
+        t0 = time.perf_counter()
+        generate(city, scale=scale, seed=seed, clean=False)
+        _line("generate synthetic inbox", f"{time.perf_counter() - t0:.1f} s")
+    return city
+
+
+def bare_calamine_read(inbox: Path) -> tuple[int, float]:
+    """Every cell of every people-made workbook into Python, nothing else: the floor."""
+    from python_calamine import CalamineWorkbook
+
+    t0 = time.perf_counter()
+    cells = 0
+    for folder in ("households", "assignments", "staff"):
+        for p in sorted((inbox / folder).rglob("*")):
+            if p.suffix.lower() == ".xlsx":
+                try:
+                    wb = CalamineWorkbook.from_path(str(p))
+                except Exception:
+                    continue
+                for name in wb.sheet_names:
+                    rows = wb.get_sheet_by_name(name).to_python()
+                    cells += sum(len(r) for r in rows)
+            elif p.suffix.lower() == ".csv":
+                cells += len(p.read_bytes().splitlines())
+    return cells, time.perf_counter() - t0
+
+
+def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> dict:
+    from reconcile import stages
+    from reconcile.scoring import score_run
+
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"reconcile bench — scale {scale}, seed {seed}, {dt.datetime.now():%Y-%m-%d %H:%M}", flush=True)
+    city = ensure_city(work, scale, seed)
+    inbox = city / "inbox"
+    meta = json.loads((city / "truth" / "meta.json").read_text(encoding="utf-8"))
+    as_of = dt.date.fromisoformat(meta["as_of"])
+    results: dict = {"scale": scale, "seed": seed}
+
+    print("ingest", flush=True)
+    cells, floor_s = bare_calamine_read(inbox)
+    t0 = time.perf_counter()
+    data = stages.read(inbox)
+    read_s = time.perf_counter() - t0
+    n_rows = len(data.households)
+    t0 = time.perf_counter()
+    prepared = stages.validate_and_normalize(data)
+    validate_s = time.perf_counter() - t0
+    results["ingest"] = {"rows": n_rows, "read_s": read_s, "rows_per_s": n_rows / read_s,
+                         "bare_calamine_s": floor_s, "validate_normalize_s": validate_s}
+    _line("person-rows read (current submissions)", f"{n_rows:,}")
+    _line("our read: header finding, aliases, wards", f"{read_s:.2f} s = {n_rows / read_s:,.0f} rows/s")
+    _line("bare python-calamine dump of the same files", f"{floor_s:.2f} s ({cells:,} cells)")
+    _line("ratio ours / bare dump", f"{read_s / floor_s:.2f}x")
+    _line("validate (Pandera) + normalise both sides", f"{validate_s:.2f} s "
+          f"({(n_rows + len(prepared.recs)) / validate_s:,.0f} records/s)")
+
+    print("linkage", flush=True)
+    t0 = time.perf_counter()
+    linked = stages.link_rows(prepared)
+    link_s = time.perf_counter() - t0
+    results["link"] = {"seconds": link_s, "rows_per_s": n_rows / link_s}
+    _line(f"our linkage ({n_rows:,} rows x {len(prepared.recs):,} records)",
+          f"{link_s:.2f} s = {n_rows / link_s:,.0f} rows/s")
+    if splink:
+        try:
+            from reconcile.bench_splink import run_splink
+        except ImportError as exc:
+            _line("Splink", f"not installed ({exc.name}): pip install -e '.[bench]'")
+        else:
+            sp = run_splink(prepared.rows, prepared.recs)
+            results["splink"] = sp
+            _line("Splink 5 / DuckDB: training (EM) + predict", f"{sp['seconds']:.2f} s "
+                  f"(train {sp['train_s']:.1f} s, predict {sp['predict_s']:.1f} s)")
+            _line("ratio Splink / ours", f"{sp['seconds'] / link_s:.1f}x")
+            truth = pd.read_csv(city / "truth" / "rows.csv", dtype=str, keep_default_na=False)
+            sp_q = _score_links(prepared.rows, sp["links"], truth)
+            ours_q = _score_links(prepared.rows, linked.links.assign(
+                identity_id=linked.links["identity_id"].where(linked.links["match_status"] == "matched", "")), truth)
+            results["splink"].pop("links")
+            results["quality_links"] = {"ours": ours_q, "splink": sp_q}
+            _line("ours:   precision / recall / F1", "{precision:.5f} / {recall:.5f} / {f1:.5f}".format(**ours_q))
+            _line("Splink: precision / recall / F1", "{precision:.5f} / {recall:.5f} / {f1:.5f}".format(**sp_q))
+
+    print("whole run (Prefect flow: read → … → report)", flush=True)
+    from prefect.testing.utilities import prefect_test_harness
+
+    from flows.nightly import reconcile
+
+    out = work / "out"
+    db_url = db or f"sqlite:///{work / 'bench.sqlite'}"
+    with prefect_test_harness(server_startup_timeout=180):
+        t0 = time.perf_counter()
+        path = Path(reconcile(inbox=str(inbox), out=str(out), as_of=as_of.isoformat(), db=db_url))
+        wall = time.perf_counter() - t0
+    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    results["run"] = {"wall_s": wall, "seconds": summary["seconds"]}
+    _line("wall time of the flow run", f"{wall:.2f} s ({n_rows / wall:,.0f} rows/s end to end)")
+    for stage, s in summary["seconds"].items():
+        rate = f" = {n_rows / s:,.0f} rows/s" if s > 0 and stage != "total" else ""
+        _line(f"  {stage}", f"{s:.2f} s{rate}")
+    if "splink" in results:
+        _line("ratio Splink linkage alone / our whole run", f"{results['splink']['seconds'] / wall:.2f}x")
+
+    print("quality against ground truth", flush=True)
+    q = score_run(path, city / "truth")
+    results["quality"] = {k: v for k, v in q.items() if k not in ("missing_findings", "extra_findings")}
+    _line("rows: truth / run / same set", f"{q['rows_truth']:,} / {q['rows_run']:,} / {q['same_rows']}")
+    _line("match precision / recall", f"{q['precision']:.5f} / {q['recall']:.5f}")
+    _line("review share", f"{q['review_share']:.4%}")
+    for code, v in q["per_code"].items():
+        _line(f"  F1 {code}", f"{v['f1']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+    results["peak_rss_mb"] = _peak_mb()
+    _line("peak memory (RSS) of this process", f"{results['peak_rss_mb']:,.0f} MB")
+    (work / f"bench-{scale}-{seed}.json").write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
+    return results
+
+
+def _score_links(rows: pd.DataFrame, links: pd.DataFrame, truth: pd.DataFrame) -> dict:
+    """Precision / recall of (row → identity) links against the truth, rows whose person exists."""
+    key = rows["source"] + "\x1f" + rows["sheet"] + "\x1f" + rows["row"].astype(str)
+    got = pd.Series(links["identity_id"].to_numpy(), index=key.to_numpy())
+    tkey = truth["source"] + "\x1f" + truth["sheet"] + "\x1f" + truth["row"]
+    want = pd.Series(truth["identity_id"].to_numpy(), index=tkey.to_numpy())
+    got = got.reindex(want.index).fillna("")
+    linked = got != ""
+    exists = want != ""
+    correct = linked & exists & (got == want)
+    p = correct.sum() / max(linked.sum(), 1)
+    r = correct.sum() / max(exists.sum(), 1)
+    return {"precision": float(p), "recall": float(r), "f1": float(2 * p * r / (p + r)) if p + r else 0.0}
+
+
+def main(args) -> int:
+    bench(args.scale, args.seed, Path(args.work), splink=not args.no_splink, db=args.db)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(0)
