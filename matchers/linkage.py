@@ -171,80 +171,112 @@ def _id_one_edit_pairs(r: pd.DataFrame, c: pd.DataFrame) -> pd.DataFrame:
 
 
 def compare(rows: pd.DataFrame, recs: pd.DataFrame, pairs: pd.DataFrame, s: Settings = SETTINGS) -> pd.DataFrame:
-    """Comparison levels and weights for every pair (positional indices into rows / recs)."""
+    """Comparison levels for every pair (positional indices into rows / recs), no weights yet."""
     ri = pairs["row"].to_numpy()
     ci = pairs["rec"].to_numpy()
     R = rows.reset_index(drop=True)
     C = recs.reset_index(drop=True)
     out = pairs.copy()
 
-    # id
     rid = R["national_id"].to_numpy()[ri].astype(str)
     cid = C["identity_id"].to_numpy()[ci].astype(str)
-    w = _levels(s, "id")
     has = np.char.str_len(rid) == 12
     exact = has & (rid == cid)
     one = has & ~exact & _one_edit(rid, cid)
     out["id"] = np.select([exact, one, has], ["exact", "one_edit", "differ"], "missing")
-    id_w = np.select([exact, one, has], [w["exact"], w["one_edit"], w["differ"]], 0.0)
 
-    # name (term-frequency adjusted for exact agreement)
     rn = R["name_key"].to_numpy()[ri]
     cn = C["name_key"].to_numpy()[ci]
-    jw = process.cpdist(list(rn), list(cn), scorer=JaroWinkler.normalized_similarity, workers=-1) if len(ri) else np.empty(0)
-    w = _levels(s, "name")
-    m_exact = s.comparisons["name"][0].m
-    freq = C["name_key"].map(C["name_key"].value_counts(normalize=True)).to_numpy()[ci]
-    freq = np.maximum(freq, 1.0 / max(len(C), 1))
+    jw = (process.cpdist(list(rn), list(cn), scorer=JaroWinkler.normalized_similarity, workers=-1)
+          if len(ri) else np.empty(0))
     n_exact = (rn == cn) & (rn != "")
     n_close = ~n_exact & (jw >= s.name_close)
     n_sim = ~n_exact & ~n_close & (jw >= s.name_similar)
-    n_missing = rn == ""
-    out["name"] = np.select([n_missing, n_exact, n_close, n_sim], ["missing", "exact", "close", "similar"], "differ")
-    name_w = np.select([n_missing, n_exact, n_close, n_sim],
-                       [0.0, np.log2(m_exact / freq), w["close"], w["similar"]], w["differ"])
+    out["name"] = np.select([rn == "", n_exact, n_close, n_sim], ["missing", "exact", "close", "similar"], "differ")
     out["name_sim"] = jw
+    # term frequency of the record's folded name: agreement on a common name proves little
+    out["name_freq"] = np.maximum(C["name_freq"].to_numpy()[ci], 1.0 / max(len(C), 1))
 
-    # date of birth: only the year where either side has only a year
     rd = R["birth_date"].to_numpy()[ri].astype(str)
     cd = C["birth_date"].to_numpy()[ci].astype(str)
-    ry = np.char.ljust(rd, 4).astype("U4")
-    cy = np.char.ljust(cd, 4).astype("U4")
     yonly = np.char.endswith(rd, "-00-00") | np.char.endswith(cd, "-00-00")
     d_missing = (rd == "") | (cd == "")
     d_exact = ~d_missing & ~yonly & (rd == cd)
-    d_year = ~d_missing & ~d_exact & (ry == cy)
-    w = _levels(s, "dob")
+    d_year = ~d_missing & ~d_exact & (np.char.ljust(rd, 4).astype("U4") == np.char.ljust(cd, 4).astype("U4"))
     out["dob"] = np.select([d_missing, d_exact, d_year], ["missing", "exact", "year"], "differ")
-    dob_w = np.select([d_missing, d_exact, d_year], [0.0, w["exact"], w["year"]], w["differ"])
-    out["dob_year_only"] = yonly
 
-    # gender
-    rg = R["gender"].to_numpy()[ri].astype(str)
-    cg = C["gender"].to_numpy()[ci].astype(str)
-    w = _levels(s, "gender")
-    g_missing = (rg == "") | (cg == "")
-    out["gender"] = np.select([g_missing, rg == cg], ["missing", "agree"], "differ")
-    gen_w = np.select([g_missing, rg == cg], [0.0, w["agree"]], w["differ"])
+    for field, name in (("gender", "gender"), ("phone", "phone")):
+        a = R[field].to_numpy()[ri].astype(str)
+        b = C[field].to_numpy()[ci].astype(str)
+        out[name] = np.select([(a == "") | (b == ""), a == b], ["missing", "agree"], "differ")
 
-    # phone
-    rp = R["phone"].to_numpy()[ri].astype(str)
-    cp = C["phone"].to_numpy()[ci].astype(str)
-    w = _levels(s, "phone")
-    p_missing = (rp == "") | (cp == "")
-    out["phone"] = np.select([p_missing, rp == cp], ["missing", "agree"], "differ")
-    ph_w = np.select([p_missing, rp == cp], [0.0, w["agree"]], w["differ"])
-
-    # ward
     rw = R["ward_code"].to_numpy()[ri].astype(str)
     cw = C["ward_code"].to_numpy()[ci].astype(str)
-    w = _levels(s, "ward")
     out["ward"] = np.where(rw == cw, "same", "differ")
-    ward_w = np.where(rw == cw, w["same"], w["differ"])
-
-    out["weight"] = id_w + name_w + dob_w + gen_w + ph_w + ward_w
     out["household"] = "unknown"
     return out
+
+
+FIELDS = ("id", "name", "dob", "gender", "phone", "ward", "household")
+
+
+def default_weights(s: Settings = SETTINGS) -> dict[str, dict[str, float]]:
+    return {c: {lv.name: lv.weight for lv in levels} for c, levels in s.comparisons.items()}
+
+
+def weigh(scored: pd.DataFrame, weights: dict[str, dict[str, float]], s: Settings = SETTINGS) -> pd.DataFrame:
+    """Total match weight of every pair: the sum of its levels' log2(m/u); 'missing' counts 0;
+    exact name agreement uses u = the name's frequency (term-frequency adjustment)."""
+    out = scored.copy()
+    total = np.zeros(len(out))
+    for field in FIELDS:
+        table = {**weights[field], "missing": 0.0, "unknown": 0.0}
+        total += out[field].map(table).fillna(0.0).to_numpy()
+    m_exact = weights["name_m_exact"] if "name_m_exact" in weights else s.comparisons["name"][0].m
+    tf = np.log2(m_exact / out["name_freq"].to_numpy()) - weights["name"]["exact"]
+    total += np.where(out["name"].to_numpy() == "exact", tf, 0.0)
+    out["weight"] = total
+    return out
+
+
+def estimate_weights(R: pd.DataFrame, C: pd.DataFrame, scored: pd.DataFrame, s: Settings = SETTINGS,
+                     prior: float = 50.0, sample: int = 200_000, seed: int = 0,
+                     min_records: int = 2000) -> dict:
+    """Fellegi–Sunter m and u from this run's data, shrunk toward the defaults of ``s``.
+
+    - u: level frequencies among random (row, record) pairs, nearly all different people;
+    - m for name, birth date, sex, phone, ward: among pairs that agree on an exact ID;
+      m for the ID: among pairs that agree on exact name, full birth date and ward.
+      Each field's m is estimated on pairs selected by *other* fields, so it is not biased
+      by its own selection.
+    Every estimate is (count + prior·default) / (n + prior), and u is corrected for the ~1/|records|
+    chance that a random pair is the same person. Too small a population to estimate from
+    (fewer than ``min_records`` records) keeps the defaults."""
+    weights = default_weights(s)
+    if len(C) < min_records or len(R) < min_records // 4:
+        return weights
+    rng = np.random.default_rng(seed)
+    n = min(sample, max(len(R) * 4, 1000))
+    rand = pd.DataFrame({"row": rng.integers(0, max(len(R), 1), n), "rec": rng.integers(0, max(len(C), 1), n)})
+    randc = compare(R, C, rand, s) if len(R) and len(C) else rand
+    by_id = scored[scored["id"] == "exact"]
+    by_nd = scored[(scored["name"] == "exact") & (scored["dob"] == "exact") & (scored["ward"] == "same")]
+    p_same = 1.0 / len(C)
+    for field, levels in s.comparisons.items():
+        if field == "household":
+            continue
+        m_src = by_nd if field == "id" else by_id
+        m_obs = m_src[field][m_src[field] != "missing"].value_counts()
+        u_obs = randc[field][randc[field] != "missing"].value_counts() if len(randc) else pd.Series(dtype=int)
+        m_n, u_n = m_obs.sum(), u_obs.sum()
+        for lv in levels:
+            m = (m_obs.get(lv.name, 0) + prior * lv.m) / (m_n + prior)
+            u = (u_obs.get(lv.name, 0) + prior * lv.u) / (u_n + prior)
+            u = max((u - p_same * m) / (1 - p_same), lv.u * 0.01)
+            weights[field][lv.name] = float(np.log2(max(m, 1e-9) / max(u, 1e-12)))
+            if field == "name" and lv.name == "exact":
+                weights["name_m_exact"] = float(m)
+    return weights
 
 
 def add_household_context(rows: pd.DataFrame, recs: pd.DataFrame, scored: pd.DataFrame,
@@ -274,11 +306,9 @@ def add_household_context(rows: pd.DataFrame, recs: pd.DataFrame, scored: pd.Dat
     cnt = pd.Series(hh_key[scored["row"].to_numpy()]).map(hh_anchor_count).fillna(0).to_numpy()
     self_anchored = pd.Series(scored["row"].to_numpy()).isin(a["anchor_row"]).to_numpy()
     others_known = others_known & ((cnt - self_anchored) > 0)
-    w = _levels(s, "household")
     agree = n > 0
     out = scored.copy()
     out["household"] = np.select([agree, others_known], ["agree", "differ"], "unknown")
-    out["weight"] = out["weight"] + np.select([agree, others_known], [w["agree"], w["differ"]], 0.0)
     return out
 
 
@@ -351,16 +381,19 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     R["given_key"] = R["name_key"].str.rsplit(" ", n=1).str[-1]
     C["given_key"] = C["name_key"].str.rsplit(" ", n=1).str[-1]
     C["national_id"] = C["identity_id"]  # so that the exact-ID rule joins like any other
+    C["name_freq"] = C["name_key"].map(C["name_key"].value_counts(normalize=True)).to_numpy()
     # Rows that cannot be processed never link (INVALID).
     usable = ~R["invalid"].to_numpy() if "invalid" in R else np.ones(len(R), bool)
     pairs = candidate_pairs(R[usable].assign(_pos=np.nonzero(usable)[0]), C, s)
     pairs["row"] = np.nonzero(usable)[0][pairs["row"].to_numpy()]
     pairs, forced = _apply_decisions(pairs, R, C, decisions, usable)
-    scored = compare(R, C, pairs, s)
+    levels = compare(R, C, pairs, s)
+    weights = estimate_weights(R, C, levels, s)
+    scored = weigh(levels, weights, s)
     first = decide(len(R), scored, s)
     anchored = first[(first["match_status"] == "matched") & (first["id"] == "exact")]
     anchors = pd.DataFrame({"row": anchored.index.to_numpy(), "rec": anchored["rec"].astype(np.int64).to_numpy()})
-    scored = add_household_context(R, C, scored, anchors, s)
+    scored = weigh(add_household_context(R, C, scored, anchors, s), weights, s)
     if len(forced):
         hit = scored.merge(forced.assign(_forced=True), on=["row", "rec"], how="left")["_forced"].notna().to_numpy()
         scored.loc[hit, "weight"] = scored.loc[hit, "weight"] + 1000.0  # a person's decision wins
@@ -382,4 +415,5 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     best.loc[unmatched, ["identity_id", "method"]] = ""
     best.loc[unmatched, "score"] = np.where(has[unmatched], best.loc[unmatched, "score"], 0.0)
     best.index = rows.index
+    best.attrs["weights"] = weights
     return best
