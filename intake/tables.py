@@ -110,6 +110,7 @@ def _is_numbering_row(row: list) -> bool:
 
 
 _DIGITS = re.compile(r"\d")
+_NUMBERISH = re.compile(r"[\d\s./\-+'’,eE]+")
 
 
 def _names_a_person(field: str, value) -> bool:
@@ -120,7 +121,9 @@ def _names_a_person(field: str, value) -> bool:
         return False
     if field == "name":
         return not is_footer([text])
-    return bool(_DIGITS.search(text)) or not isinstance(value, str)
+    if not isinstance(value, str):
+        return True  # a number or a date cell
+    return bool(_DIGITS.search(text)) and bool(_NUMBERISH.fullmatch(text))
 
 
 def is_footer(cells: list[str]) -> bool:
@@ -135,17 +138,24 @@ def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields:
     title_lines = [" ".join(_text(c) for c in r if _text(c)) for r in rows[:header]]
     title_lines = [t for t in title_lines if t]
     records = []
+    closing = False  # below a total or signature line only numbered or ID/date rows are people
     for idx in range(start, len(rows)):
         row = rows[idx]
         nonempty = [_text(c) for c in row if _text(c)]
         if not nonempty:
             continue
         values = {f: (row[c] if c < len(row) else "") for f, c in fields.items()}
+        numbered = _text(values.get("stt", "")).isdigit()
+        if not numbered and any(is_footer([c]) for c in nonempty):
+            closing = True
+            if all(is_footer([c]) for c in nonempty) or not any(
+                    _names_a_person(k, values.get(k, "")) for k in key_fields if k != "name"):
+                continue
         if not any(_names_a_person(k, values.get(k, "")) for k in key_fields):
             continue
-        numbered = _text(values.get("stt", "")).isdigit()
-        if not numbered and all(is_footer([c]) for c in nonempty):
-            continue
+        if closing and not numbered and not any(
+                _names_a_person(k, values.get(k, "")) for k in key_fields if k != "name"):
+            continue  # the signers' names under "NGƯỜI LẬP DANH SÁCH"
         values["row"] = idx + 1
         records.append(values)
     columns = ["row", *fields]

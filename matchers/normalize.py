@@ -216,6 +216,7 @@ SYSTEM_STATUS = {
 # Folded phrases, most specific first. "Chưa kích hoạt" reads as approved (CONTRACT §2).
 _STATUS_WORDS = [
     ("chua dang ky", "not_registered"),
+    ("chua dang ki", "not_registered"),  # "kí" and "ký" are both taught spellings
     ("chua dk", "not_registered"),
     ("chua kich hoat", "approved"),
     ("chua kh", "approved"),
@@ -223,6 +224,7 @@ _STATUS_WORDS = [
     ("da kh", "activated"),
     ("duyet", "approved"),  # "Chờ duyệt" is caught below, before this
     ("dang ky", "registered"),
+    ("dang ki", "registered"),
     ("da dk", "registered"),
 ]
 
