@@ -47,7 +47,7 @@ class Submission:
     group_no: str
     submitted_on: dt.date | None
     mtime: float
-    rows: pd.DataFrame
+    rows: list[tuple]   # RAW_COLUMNS order
 
 
 def group_in(text: str) -> str | None:
@@ -89,38 +89,42 @@ def read_household_file(path: Path, source: str, registry: Registry) -> tuple[li
             last_error = exc
             notes.append(f"Trang tính '{grid.sheet}': {exc}")
             continue
-        frame = table.frame
         title_ward = next((w for w in map(registry.find_ward_in, table.title_lines) if w), None)
         title_group = next((g for g in map(group_in, table.title_lines) if g), None)
         sheet_ward = registry.find_ward_in(grid.sheet) if grid.sheet else None
         sheet_group = group_in(grid.sheet) if grid.sheet else None
-        ward = title_ward or sheet_ward or folder_ward or file_ward
-        group = title_group or sheet_group or path_group
-        if "ward" in frame:
-            row_ward = frame["ward"].map(registry.resolve_ward)
-        else:
-            row_ward = pd.Series(None, index=frame.index, dtype=object)
-        if "group" in frame:
-            row_group = frame["group"].map(_group_cell)
-        else:
-            row_group = pd.Series(None, index=frame.index, dtype=object)
-        frame = frame.assign(ward_code=row_ward.fillna(ward or ""), group_no=row_group.fillna(group or ""))
-        unknown = frame["ward_code"] == ""
-        if unknown.all():
+        ward = title_ward or sheet_ward or folder_ward or file_ward or ""
+        group = title_group or sheet_group or path_group or ""
+        has_ward_col, has_group_col = "ward" in table.fields, "group" in table.fields
+        ward_cache: dict = {}
+        parts: dict[tuple[str, str], list] = {}
+        unknown = 0
+        date = title_date(table.title_lines)
+        for rec in table.records:
+            w = ward
+            if has_ward_col:
+                cell = rec.get("ward", "")
+                key = str(cell)
+                if key not in ward_cache:
+                    ward_cache[key] = registry.resolve_ward(cell)
+                w = ward_cache[key] or ward
+            g = (_group_cell(rec.get("group", "")) or group) if has_group_col else group
+            if not w:
+                unknown += 1
+                continue
+            parts.setdefault((w, g), []).append(_raw_record(rec, source, grid.sheet, w, g, date))
+        if unknown and not parts:
             raise UnreadableFile(
                 "Không xác định được phường/xã của danh sách: hãy ghi tên phường/xã ở phần "
                 "tiêu đề (ví dụ 'PHƯỜNG VĨNH THANH VÂN') hoặc thêm cột 'Phường/xã'."
             )
-        if unknown.any():
+        if unknown:
             raise UnreadableFile(
-                f"{int(unknown.sum())} dòng không xác định được phường/xã (cột 'Phường/xã' "
+                f"{unknown} dòng không xác định được phường/xã (cột 'Phường/xã' "
                 "ghi sai hoặc để trống): hãy sửa cột này rồi gửi lại."
             )
-        date = title_date(table.title_lines)
-        for (ward_code, group_no), part in frame.groupby(["ward_code", "group_no"], sort=False):
-            submissions.append(
-                Submission(source, grid.sheet, ward_code, group_no, date, mtime, _raw_rows(part, source, grid.sheet, date))
-            )
+        for (ward_code, group_no), records in parts.items():
+            submissions.append(Submission(source, grid.sheet, ward_code, group_no, date, mtime, records))
     if not submissions and last_error is not None:
         raise last_error
     if not submissions:
@@ -128,47 +132,23 @@ def read_household_file(path: Path, source: str, registry: Registry) -> tuple[li
     return submissions, notes
 
 
-def _raw_rows(frame: pd.DataFrame, source: str, sheet: str, date: dt.date | None) -> pd.DataFrame:
-    def col(name: str) -> pd.Series:
-        return frame[name] if name in frame else pd.Series("", index=frame.index, dtype=object)
+def _filled(v) -> bool:
+    return v not in ("", None) and str(v).strip() not in ("", "0")
 
-    dob, gender = col("dob"), col("gender")
-    if "dob_male" in frame or "dob_female" in frame:
-        male, female = col("dob_male"), col("dob_female")
-        has_male = male.map(lambda v: v not in ("", None))
-        dob = male.where(has_male, female)
-        gender = pd.Series(["Nam" if m else ("Nữ" if f not in ("", None) else "") for m, f in zip(has_male, female)],
-                           index=frame.index, dtype=object)
-    result = col("result")
-    status_cols = [c for c in _STATUS_COLUMNS if c in frame]
-    if status_cols:
-        marked = pd.Series("", index=frame.index, dtype=object)
-        for c in status_cols:
-            ticked = frame[c].map(lambda v: str(v).strip() not in ("", "None", "0"))
-            marked = marked.where(~(ticked & (marked == "")), _STATUS_COLUMNS[c])
-        result = result.where(result.map(lambda v: v not in ("", None)), marked)
-    return pd.DataFrame(
-        {
-            "source": source,
-            "sheet": sheet,
-            "row": frame["row"].astype(int),
-            "ward_code": frame["ward_code"],
-            "group_no": frame["group_no"],
-            "submitted_on": date,
-            "name": col("name").map(_str),
-            "dob_raw": dob,
-            "gender_raw": gender.map(_str),
-            "id_raw": col("national_id"),
-            "phone_raw": col("phone"),
-            "relation": col("relation").map(_str),
-            "address": col("address").map(_str),
-            "result_raw": result.map(_str),
-            "level_raw": col("level"),
-            "case_raw": col("case").map(_str),
-            "note": col("note").map(_str),
-        },
-        columns=RAW_COLUMNS,
-    )
+
+def _raw_record(rec: dict, source: str, sheet: str, ward: str, group: str, date) -> tuple:
+    """One person-row in RAW_COLUMNS order, cells as the file stored them."""
+    dob, gender = rec.get("dob", ""), _str(rec.get("gender", ""))
+    if "dob_male" in rec or "dob_female" in rec:  # the old form: the date sits in the column of the sex
+        male, female = rec.get("dob_male", ""), rec.get("dob_female", "")
+        dob, gender = (male, "Nam") if _filled(male) else ((female, "Nữ") if _filled(female) else ("", ""))
+    result = _str(rec.get("result", ""))
+    if not result:
+        result = next((label for col, label in _STATUS_COLUMNS.items() if _filled(rec.get(col, ""))), "")
+    return (source, sheet, rec["row"], ward, group, date, _str(rec.get("name", "")), dob, gender,
+            rec.get("national_id", ""), rec.get("phone", ""), _str(rec.get("relation", "")),
+            _str(rec.get("address", "")), result, rec.get("level", ""), _str(rec.get("case", "")),
+            _str(rec.get("note", "")))
 
 
 def _str(value) -> str:

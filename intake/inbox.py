@@ -146,8 +146,8 @@ def read_inbox(root: Path) -> Inbox:
         subs.extend(file_subs)
         e["row_count"] = sum(len(s.rows) for s in file_subs)
     current, superseded = current_submissions(subs)
-    households = (pd.concat([s.rows for s in current], ignore_index=True) if current
-                  else pd.DataFrame(columns=RAW_COLUMNS))
+    households = pd.DataFrame.from_records([r for s in current for r in s.rows], columns=RAW_COLUMNS)
+    households = households.astype({c: object for c in ("dob_raw", "id_raw", "phone_raw", "level_raw")})
     by_source = {e["source"]: e for e in ledger}
     for s in current:
         by_source[s.source].update(ward_code=s.ward_code, group_no=s.group_no, submitted_on=s.submitted_on)

@@ -31,7 +31,13 @@ _FOOTER = re.compile(
 class Table:
     sheet: str
     title_lines: list[str]          # text of the rows above the header, top to bottom
-    frame: pd.DataFrame             # one row per person-row: 'row' (1-based) + one column per field
+    fields: list[str]               # the fields found in the header
+    records: list[dict]             # one per person-row: 'row' (1-based) + one value per field
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        columns = ["row", *self.fields]
+        return pd.DataFrame.from_records(self.records, columns=columns) if self.records else pd.DataFrame(columns=columns)
 
 
 def _text(cell) -> str:
@@ -139,28 +145,38 @@ def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields:
     title_lines = [t for t in title_lines if t]
     records = []
     closing = False  # below a total or signature line only numbered or ID/date rows are people
+    items = list(fields.items())
+    stt_col = fields.get("stt")
+    other_keys = [k for k in key_fields if k != "name"]
     for idx in range(start, len(rows)):
         row = rows[idx]
-        nonempty = [_text(c) for c in row if _text(c)]
+        if not any(row):
+            continue  # blank ('' / None everywhere)
+        width = len(row)
+        values = {f: (row[c] if c < width else "") for f, c in items}
+        stt = row[stt_col] if stt_col is not None and stt_col < width else ""
+        numbered = (isinstance(stt, (int, float)) and not isinstance(stt, bool) and stt == stt) or (
+            isinstance(stt, str) and stt.strip().isdigit())
+        if numbered:  # the common case: a numbered row is a person-row if it names anyone
+            if any(_names_a_person(k, values.get(k, "")) for k in key_fields):
+                values["row"] = idx + 1
+                records.append(values)
+            continue
+        nonempty = [t for t in map(_text, row) if t]
         if not nonempty:
             continue
-        values = {f: (row[c] if c < len(row) else "") for f, c in fields.items()}
-        numbered = _text(values.get("stt", "")).isdigit()
-        if not numbered and any(is_footer([c]) for c in nonempty):
+        if any(is_footer([c]) for c in nonempty):
             closing = True
             if all(is_footer([c]) for c in nonempty) or not any(
-                    _names_a_person(k, values.get(k, "")) for k in key_fields if k != "name"):
+                    _names_a_person(k, values.get(k, "")) for k in other_keys):
                 continue
         if not any(_names_a_person(k, values.get(k, "")) for k in key_fields):
             continue
-        if closing and not numbered and not any(
-                _names_a_person(k, values.get(k, "")) for k in key_fields if k != "name"):
+        if closing and not any(_names_a_person(k, values.get(k, "")) for k in other_keys):
             continue  # the signers' names under "NGƯỜI LẬP DANH SÁCH"
         values["row"] = idx + 1
         records.append(values)
-    columns = ["row", *fields]
-    frame = pd.DataFrame.from_records(records, columns=columns) if records else pd.DataFrame(columns=columns)
-    return Table(sheet=sheet, title_lines=title_lines, frame=frame)
+    return Table(sheet=sheet, title_lines=title_lines, fields=list(fields), records=records)
 
 
 _DATE_IN_TITLE = re.compile(r"ngay\s*(\d{1,2})\s*(?:/|-|\.|thang)\s*(\d{1,2})\s*(?:/|-|\.|nam)\s*(\d{4})")

@@ -3,12 +3,17 @@
 1. candidates: exact ID; ID one substitution or adjacent transposition away; blocked
    name + birth date keys; phone (``SETTINGS.blocking``);
 2. every candidate pair is compared field by field, each comparison level carrying a
-   Fellegi–Sunter weight log2(m/u) (``SETTINGS.comparisons``); names use term-frequency u
-   (how common the folded name is in the export), so "Nguyễn Văn Hùng" proves little alone;
+   Fellegi–Sunter weight log2(m/u) (``SETTINGS.comparisons``), m and u re-estimated from each
+   run's data; names use term-frequency u (how common the folded name is in the export), so
+   "Nguyễn Văn Hùng" proves little alone;
 3. household context: rows listed in one household whose other members were linked by ID
    say which MA_HO an ambiguous row belongs to;
-4. per row the best pair wins if it clears the match threshold *and* beats the runner-up by
-   a margin; otherwise review or unmatched (``SETTINGS.thresholds``).
+4. per row the best pair wins if it clears the match weight *and* beats the runner-up by a
+   margin; otherwise review or unmatched. A candidate already taken by a confidently matched
+   row does not make another row "review" (unless that row is a confident duplicate).
+
+Internally every field is an integer code per pair (level index, -1 = missing): the hot path
+is numpy over a few hundred thousand pairs, not Python over strings.
 """
 
 from __future__ import annotations
@@ -34,16 +39,20 @@ class Level:
 
 @dataclass(frozen=True)
 class Settings:
+    """The whole linkage model on one screen."""
+
     # Which pairs are compared at all (each rule is a join key; their union is the candidate set).
     blocking: tuple[tuple[str, ...], ...] = (
-        ("national_id",),                     # exact ID
-        ("id_one_edit",),                     # ID one substitution / adjacent transposition away
-        ("name_key", "birth_year"),           # same folded name and year
-        ("ward_code", "birth_date"),          # same full date in the ward (name typos)
+        ("national_id",),                          # exact ID
+        ("id_one_edit",),                          # ID one substitution / adjacent transposition away
+        ("name_key", "birth_year"),                # same folded name and year
+        ("ward_code", "birth_date"),               # same full date in the ward (name typos)
         ("ward_code", "given_key", "birth_year"),  # same given name and year in the ward
-        ("ward_code", "name_key"),            # wrong birth year, same name in the ward
-        ("phone",),                           # same account phone
+        ("ward_code", "name_key"),                 # wrong birth year, same name in the ward
+        ("phone",),                                # same account phone
     )
+    max_block: int = 50  # name blocks larger than this are left to the other rules
+    # Comparison levels, best first, with default m and u (the prior for each run's estimate).
     comparisons: dict[str, tuple[Level, ...]] = field(default_factory=lambda: {
         "id": (Level("exact", 0.93, 1e-6), Level("one_edit", 0.015, 1e-5),
                Level("differ", 0.02, 0.99999)),
@@ -66,182 +75,231 @@ class Settings:
 
 
 SETTINGS = Settings()
+FIELDS = ("id", "name", "dob", "gender", "phone", "ward", "household")
+LEVEL_NAMES = {f: tuple(lv.name for lv in levels) for f, levels in SETTINGS.comparisons.items()}
+MISSING = -1
 
 
-def _levels(s: Settings, comparison: str) -> dict[str, float]:
-    return {lv.name: lv.weight for lv in s.comparisons[comparison]}
+def _code(field: str, level: str) -> int:
+    return LEVEL_NAMES[field].index(level)
+
+
+# ------------------------------------------------------------------ sides as arrays
+
+
+@dataclass
+class Side:
+    """One side of the linkage as plain arrays (positions are row / record numbers)."""
+
+    nid: np.ndarray        # int64 12-digit ID, -1 where none
+    name: np.ndarray       # folded name (object)
+    given: np.ndarray      # last word of the folded name (object)
+    date: np.ndarray       # 'YYYY-MM-DD' / 'YYYY-00-00' / '' (object)
+    year: np.ndarray       # int, 0 where unknown
+    year_only: np.ndarray  # bool
+    gender: np.ndarray     # int8: 0 unknown, 1 M, 2 F
+    phone: np.ndarray      # object, '' where none
+    ward: np.ndarray       # int codes shared by both sides
+    household: np.ndarray  # int: listed household (rows) or MA_HO code (records)
+
+
+def _ids_to_int(ids: pd.Series) -> np.ndarray:
+    s = ids.fillna("").astype(str)
+    ok = s.str.fullmatch(r"\d{12}").fillna(False).to_numpy()
+    out = np.full(len(s), -1, dtype=np.int64)
+    out[ok] = s[ok].astype(np.int64).to_numpy()
+    return out
+
+
+def _side(df: pd.DataFrame, id_col: str, ward_codes: dict, household: np.ndarray) -> Side:
+    date = df["birth_date"].fillna("").astype(str)
+    year = pd.to_numeric(date.str[:4], errors="coerce").fillna(0).astype(np.int64).to_numpy()
+    name = df["name_key"].fillna("").astype(str)
+    return Side(
+        nid=_ids_to_int(df[id_col]),
+        name=name.to_numpy(dtype=object),
+        given=name.str.rsplit(" ", n=1).str[-1].fillna("").to_numpy(dtype=object),
+        date=date.to_numpy(dtype=object),
+        year=year,
+        year_only=date.str.endswith("-00-00").to_numpy(),
+        gender=df["gender"].map({"M": 1, "F": 2}).fillna(0).astype(np.int8).to_numpy(),
+        phone=df["phone"].fillna("").astype(str).to_numpy(dtype=object),
+        ward=df["ward_code"].map(ward_codes).fillna(-1).astype(np.int64).to_numpy(),
+        household=household,
+    )
 
 
 # ------------------------------------------------------------------ candidate generation
 
 
-def _id_variants(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """All strings one substitution or adjacent transposition from each 12-digit id.
-    → (query position, variant). Done with numpy on a byte matrix, not per string."""
-    n = len(ids)
-    if n == 0:
-        return np.empty(0, np.int64), np.empty(0, "U12")
-    mat = np.frombuffer("".join(ids).encode("ascii"), dtype=np.uint8).reshape(n, 12)
-    pos_list, var_list = [], []
-    digits = np.arange(48, 58, dtype=np.uint8)
+def _join(left_keys: list[np.ndarray], right_keys: list[np.ndarray], lmask: np.ndarray, rmask: np.ndarray,
+          max_block: int | None = None) -> pd.DataFrame:
+    """Equi-join on several key columns, each factorised jointly into one int64 key."""
+    nl = len(left_keys[0])
+    combined_l = np.zeros(nl, dtype=np.int64)
+    combined_r = np.zeros(len(right_keys[0]), dtype=np.int64)
+    for lk, rk in zip(left_keys, right_keys):
+        codes, uniques = pd.factorize(np.concatenate([lk, rk]))
+        combined_l = combined_l * (len(uniques) + 1) + codes[:nl]
+        combined_r = combined_r * (len(uniques) + 1) + codes[nl:]
+    left = pd.DataFrame({"k": combined_l[lmask], "row": np.nonzero(lmask)[0]})
+    right = pd.DataFrame({"k": combined_r[rmask], "rec": np.nonzero(rmask)[0]})
+    if max_block is not None and len(right):
+        sizes = right.groupby("k")["rec"].transform("size")
+        right = right[sizes.to_numpy() <= max_block]
+    return left.merge(right, on="k", how="inner")[["row", "rec"]]
+
+
+_POW = 10 ** np.arange(11, -1, -1, dtype=np.int64)  # place value of each of the 12 digits
+
+
+def _digits(x: np.ndarray) -> np.ndarray:
+    return (x[:, None] // _POW[None, :]) % 10
+
+
+def _id_variants(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every integer one substitution or adjacent transposition away from each 12-digit ID.
+    → (query position, variant)."""
+    if len(q) == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    d = _digits(q)
+    pos, var = [], []
+    idx = np.arange(len(q))
     for p in range(12):
-        for d in digits:
-            keep = mat[:, p] != d
-            if not keep.any():
-                continue
-            v = mat[keep].copy()
-            v[:, p] = d
-            pos_list.append(np.nonzero(keep)[0])
-            var_list.append(v)
+        for digit in range(10):
+            keep = d[:, p] != digit
+            pos.append(idx[keep])
+            var.append(q[keep] + (digit - d[keep, p]) * _POW[p])
     for p in range(11):
-        keep = mat[:, p] != mat[:, p + 1]
-        v = mat[keep].copy()
-        v[:, [p, p + 1]] = v[:, [p + 1, p]]
-        pos_list.append(np.nonzero(keep)[0])
-        var_list.append(v)
-    pos = np.concatenate(pos_list)
-    var = np.concatenate(var_list).view("S12").ravel().astype("U12")
-    return pos, var
+        keep = d[:, p] != d[:, p + 1]
+        delta = (d[keep, p + 1] - d[keep, p]) * _POW[p] + (d[keep, p] - d[keep, p + 1]) * _POW[p + 1]
+        pos.append(idx[keep])
+        var.append(q[keep] + delta)
+    return np.concatenate(pos), np.concatenate(var)
 
 
 def _one_edit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """a[i] and b[i] (12-digit strings) differ by one substitution or adjacent transposition."""
-    ok = (np.char.str_len(a.astype(str)) == 12) & (np.char.str_len(b.astype(str)) == 12)
+    """a[i], b[i] (12-digit ints) one substitution or adjacent transposition apart."""
+    ok = (a >= 0) & (b >= 0) & (a != b)
     out = np.zeros(len(a), bool)
     if not ok.any():
         return out
-    A = np.frombuffer("".join(a[ok]).encode(), np.uint8).reshape(-1, 12)
-    B = np.frombuffer("".join(b[ok]).encode(), np.uint8).reshape(-1, 12)
-    diff = A != B
+    da, db = _digits(a[ok]), _digits(b[ok])
+    diff = da != db
     nd = diff.sum(1)
-    sub = nd == 1
-    # adjacent transposition: exactly two neighbouring positions differ, swapped
     first = diff.argmax(1)
     nxt = np.minimum(first + 1, 11)
-    rows = np.arange(len(A))
-    trans = (nd == 2) & diff[rows, nxt] & (A[rows, first] == B[rows, nxt]) & (A[rows, nxt] == B[rows, first])
-    out[ok] = sub | trans
+    r = np.arange(len(da))
+    trans = (nd == 2) & diff[r, nxt] & (da[r, first] == db[r, nxt]) & (da[r, nxt] == db[r, first])
+    out[ok] = (nd == 1) | trans
     return out
 
 
-def candidate_pairs(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS) -> pd.DataFrame:
-    """→ DataFrame(row, rec) of positional indices, unique."""
-    r = rows.reset_index(drop=True)
-    c = recs.reset_index(drop=True)
+def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS) -> pd.DataFrame:
+    """→ DataFrame(row, rec), unique, from the union of the blocking rules."""
+    has_date = np.array([bool(x) for x in R.date]) & usable
+    c_date = np.array([bool(x) for x in C.date])
+    r_name = np.array([bool(x) for x in R.name]) & usable
+    c_name = np.array([bool(x) for x in C.name])
     parts = []
     for rule in s.blocking:
-        if rule == ("id_one_edit",):
-            parts.append(_id_one_edit_pairs(r, c))
-            continue
-        left = r[list(rule)].copy()
-        right = c[list(rule)].copy()
-        # never block on empty values
-        lmask = np.ones(len(left), bool)
-        rmask = np.ones(len(right), bool)
-        for k in rule:
-            lmask &= left[k].notna().to_numpy() & (left[k].astype(str) != "").to_numpy()
-            rmask &= right[k].notna().to_numpy() & (right[k].astype(str) != "").to_numpy()
         if rule == ("national_id",):
-            lmask &= (r["id_state"] == "ok").to_numpy() | (r["national_id"].str.len() == 12).to_numpy()
-        left = left[lmask].assign(row=np.nonzero(lmask)[0])
-        right = right[rmask].assign(rec=np.nonzero(rmask)[0])
-        if rule in (("ward_code", "name_key"), ("name_key", "birth_year")):
-            # Very common names make huge blocks; those pairs are reached by the other rules.
-            sizes = right.groupby(list(rule), sort=False)["rec"].transform("size")
-            right = right[sizes <= 50]
-        parts.append(left.merge(right, on=list(rule), how="inner")[["row", "rec"]])
-    pairs = pd.concat(parts, ignore_index=True).drop_duplicates(ignore_index=True)
-    return pairs
-
-
-def _id_one_edit_pairs(r: pd.DataFrame, c: pd.DataFrame) -> pd.DataFrame:
-    has12 = r["national_id"].str.fullmatch(r"\d{12}").fillna(False).to_numpy()
-    idx = np.nonzero(has12)[0]
-    pos, var = _id_variants(r["national_id"].to_numpy()[idx].astype("U12"))
-    rec_ids = c["identity_id"].to_numpy().astype("U12")
-    order = np.argsort(rec_ids)
-    sorted_ids = rec_ids[order]
-    loc = np.searchsorted(sorted_ids, var)
-    loc = np.minimum(loc, len(sorted_ids) - 1) if len(sorted_ids) else loc
-    hit = (sorted_ids[loc] == var) if len(sorted_ids) else np.zeros(len(var), bool)
-    return pd.DataFrame({"row": idx[pos[hit]], "rec": order[loc[hit]]})
+            parts.append(_join([R.nid], [C.nid], usable & (R.nid >= 0), C.nid >= 0))
+        elif rule == ("id_one_edit",):
+            # only IDs that are not in the export at all: a typo is the likely story
+            unknown = usable & (R.nid >= 0) & ~np.isin(R.nid, C.nid)
+            rows = np.nonzero(unknown)[0]
+            qpos, variants = _id_variants(R.nid[rows])
+            order = np.argsort(C.nid)
+            sorted_ids = C.nid[order]
+            loc = np.clip(np.searchsorted(sorted_ids, variants), 0, max(len(sorted_ids) - 1, 0))
+            hit = sorted_ids[loc] == variants if len(sorted_ids) else np.zeros(len(variants), bool)
+            parts.append(pd.DataFrame({"row": rows[qpos[hit]], "rec": order[loc[hit]]}))
+        elif rule == ("name_key", "birth_year"):
+            parts.append(_join([R.name, R.year], [C.name, C.year], r_name & (R.year > 0), c_name & (C.year > 0),
+                               s.max_block))
+        elif rule == ("ward_code", "birth_date"):
+            full_r = has_date & ~R.year_only
+            full_c = c_date & ~C.year_only
+            parts.append(_join([R.ward, R.date], [C.ward, C.date], full_r, full_c))
+        elif rule == ("ward_code", "given_key", "birth_year"):
+            parts.append(_join([R.ward, R.given, R.year], [C.ward, C.given, C.year], r_name & (R.year > 0),
+                               c_name & (C.year > 0), s.max_block))
+        elif rule == ("ward_code", "name_key"):
+            parts.append(_join([R.ward, R.name], [C.ward, C.name], r_name, c_name, s.max_block))
+        elif rule == ("phone",):
+            rp = np.array([bool(x) for x in R.phone]) & usable
+            cp = np.array([bool(x) for x in C.phone])
+            parts.append(_join([R.phone], [C.phone], rp, cp, s.max_block))
+        else:
+            raise ValueError(f"unknown blocking rule {rule}")
+    pairs = pd.concat(parts, ignore_index=True)
+    key = pairs["row"].to_numpy().astype(np.int64) * (len(C.nid) + 1) + pairs["rec"].to_numpy()
+    _, first = np.unique(key, return_index=True)
+    return pairs.iloc[np.sort(first)].reset_index(drop=True)
 
 
 # ------------------------------------------------------------------ comparison
 
 
-def compare(rows: pd.DataFrame, recs: pd.DataFrame, pairs: pd.DataFrame, s: Settings = SETTINGS) -> pd.DataFrame:
-    """Comparison levels for every pair (positional indices into rows / recs), no weights yet."""
+def compare(R: Side, C: Side, pairs: pd.DataFrame, name_freq: np.ndarray, s: Settings = SETTINGS) -> pd.DataFrame:
+    """Comparison level codes for every pair (-1 where either side is missing)."""
     ri = pairs["row"].to_numpy()
     ci = pairs["rec"].to_numpy()
-    R = rows.reset_index(drop=True)
-    C = recs.reset_index(drop=True)
-    out = pairs.copy()
+    out = {"row": ri, "rec": ci}
 
-    rid = R["national_id"].to_numpy()[ri].astype(str)
-    cid = C["identity_id"].to_numpy()[ci].astype(str)
-    has = np.char.str_len(rid) == 12
-    exact = has & (rid == cid)
-    one = has & ~exact & _one_edit(rid, cid)
-    out["id"] = np.select([exact, one, has], ["exact", "one_edit", "differ"], "missing")
+    a, b = R.nid[ri], C.nid[ci]
+    exact = (a >= 0) & (a == b)
+    one = ~exact & _one_edit(a, b)
+    out["id"] = np.select([a < 0, exact, one], [MISSING, 0, 1], 2).astype(np.int8)
 
-    rn = R["name_key"].to_numpy()[ri]
-    cn = C["name_key"].to_numpy()[ci]
-    jw = (process.cpdist(list(rn), list(cn), scorer=JaroWinkler.normalized_similarity, workers=-1)
-          if len(ri) else np.empty(0))
-    n_exact = (rn == cn) & (rn != "")
-    n_close = ~n_exact & (jw >= s.name_close)
-    n_sim = ~n_exact & ~n_close & (jw >= s.name_similar)
-    out["name"] = np.select([rn == "", n_exact, n_close, n_sim], ["missing", "exact", "close", "similar"], "differ")
+    rn, cn = R.name[ri], C.name[ci]
+    jw = (np.asarray(process.cpdist(rn.tolist(), cn.tolist(), scorer=JaroWinkler.normalized_similarity,
+                                    workers=-1)) if len(ri) else np.empty(0))
+    n_exact = rn == cn
+    empty = np.array([not x for x in rn], dtype=bool)
+    out["name"] = np.select([empty, n_exact, jw >= s.name_close, jw >= s.name_similar],
+                            [MISSING, 0, 1, 2], 3).astype(np.int8)
     out["name_sim"] = jw
-    # term frequency of the record's folded name: agreement on a common name proves little
-    out["name_freq"] = np.maximum(C["name_freq"].to_numpy()[ci], 1.0 / max(len(C), 1))
+    out["name_freq"] = np.maximum(name_freq[ci], 1.0 / max(len(C.nid), 1))
 
-    rd = R["birth_date"].to_numpy()[ri].astype(str)
-    cd = C["birth_date"].to_numpy()[ci].astype(str)
-    yonly = np.char.endswith(rd, "-00-00") | np.char.endswith(cd, "-00-00")
-    d_missing = (rd == "") | (cd == "")
-    d_exact = ~d_missing & ~yonly & (rd == cd)
-    d_year = ~d_missing & ~d_exact & (np.char.ljust(rd, 4).astype("U4") == np.char.ljust(cd, 4).astype("U4"))
-    out["dob"] = np.select([d_missing, d_exact, d_year], ["missing", "exact", "year"], "differ")
+    ry, cy = R.year[ri], C.year[ci]
+    missing = (ry == 0) | (cy == 0)
+    yonly = R.year_only[ri] | C.year_only[ci]
+    d_exact = ~missing & ~yonly & (R.date[ri] == C.date[ci])
+    out["dob"] = np.select([missing, d_exact, ry == cy], [MISSING, 0, 1], 2).astype(np.int8)
 
-    for field, name in (("gender", "gender"), ("phone", "phone")):
-        a = R[field].to_numpy()[ri].astype(str)
-        b = C[field].to_numpy()[ci].astype(str)
-        out[name] = np.select([(a == "") | (b == ""), a == b], ["missing", "agree"], "differ")
-
-    rw = R["ward_code"].to_numpy()[ri].astype(str)
-    cw = C["ward_code"].to_numpy()[ci].astype(str)
-    out["ward"] = np.where(rw == cw, "same", "differ")
-    out["household"] = "unknown"
-    return out
+    rg, cg = R.gender[ri], C.gender[ci]
+    out["gender"] = np.select([(rg == 0) | (cg == 0), rg == cg], [MISSING, 0], 1).astype(np.int8)
+    rp, cp = R.phone[ri], C.phone[ci]
+    p_missing = np.array([not x for x in rp], dtype=bool) | np.array([not x for x in cp], dtype=bool)
+    out["phone"] = np.select([p_missing, rp == cp], [MISSING, 0], 1).astype(np.int8)
+    out["ward"] = np.where(R.ward[ri] == C.ward[ci], 0, 1).astype(np.int8)
+    out["household"] = np.full(len(ri), MISSING, np.int8)
+    return pd.DataFrame(out)
 
 
-FIELDS = ("id", "name", "dob", "gender", "phone", "ward", "household")
+def default_weights(s: Settings = SETTINGS) -> dict:
+    w = {f: {lv.name: lv.weight for lv in levels} for f, levels in s.comparisons.items()}
+    w["name_m_exact"] = s.comparisons["name"][0].m
+    return w
 
 
-def default_weights(s: Settings = SETTINGS) -> dict[str, dict[str, float]]:
-    return {c: {lv.name: lv.weight for lv in levels} for c, levels in s.comparisons.items()}
-
-
-def weigh(scored: pd.DataFrame, weights: dict[str, dict[str, float]], s: Settings = SETTINGS) -> pd.DataFrame:
-    """Total match weight of every pair: the sum of its levels' log2(m/u); 'missing' counts 0;
+def weigh(levels: pd.DataFrame, weights: dict) -> np.ndarray:
+    """Total match weight of every pair: the sum of its levels' log2(m/u) (missing counts 0);
     exact name agreement uses u = the name's frequency (term-frequency adjustment)."""
-    out = scored.copy()
-    total = np.zeros(len(out))
-    for field in FIELDS:
-        table = {**weights[field], "missing": 0.0, "unknown": 0.0}
-        total += out[field].map(table).fillna(0.0).to_numpy()
-    m_exact = weights["name_m_exact"] if "name_m_exact" in weights else s.comparisons["name"][0].m
-    tf = np.log2(m_exact / out["name_freq"].to_numpy()) - weights["name"]["exact"]
-    total += np.where(out["name"].to_numpy() == "exact", tf, 0.0)
-    out["weight"] = total
-    return out
+    total = np.zeros(len(levels))
+    for f in FIELDS:
+        table = np.array([weights[f][name] for name in LEVEL_NAMES[f]] + [0.0])  # index -1 → 0.0
+        total += table[levels[f].to_numpy()]
+    tf = np.log2(weights["name_m_exact"] / levels["name_freq"].to_numpy())
+    is_exact = levels["name"].to_numpy() == 0
+    total += np.where(is_exact, tf - weights["name"]["exact"], 0.0)
+    return total
 
 
-def estimate_weights(R: pd.DataFrame, C: pd.DataFrame, scored: pd.DataFrame, s: Settings = SETTINGS,
-                     prior: float = 50.0, sample: int = 200_000, seed: int = 0,
-                     min_records: int = 2000) -> dict:
+def estimate_weights(R: Side, C: Side, levels: pd.DataFrame, name_freq: np.ndarray, s: Settings = SETTINGS,
+                     prior: float = 50.0, sample: int = 200_000, seed: int = 0, min_records: int = 2000) -> dict:
     """Fellegi–Sunter m and u from this run's data, shrunk toward the defaults of ``s``.
 
     - u: level frequencies among random (row, record) pairs, nearly all different people;
@@ -253,113 +311,117 @@ def estimate_weights(R: pd.DataFrame, C: pd.DataFrame, scored: pd.DataFrame, s: 
     chance that a random pair is the same person. Too small a population to estimate from
     (fewer than ``min_records`` records) keeps the defaults."""
     weights = default_weights(s)
-    if len(C) < min_records or len(R) < min_records // 4:
+    n_r, n_c = len(R.nid), len(C.nid)
+    if n_c < min_records or n_r < min_records // 4:
         return weights
     rng = np.random.default_rng(seed)
-    n = min(sample, max(len(R) * 4, 1000))
-    rand = pd.DataFrame({"row": rng.integers(0, max(len(R), 1), n), "rec": rng.integers(0, max(len(C), 1), n)})
-    randc = compare(R, C, rand, s) if len(R) and len(C) else rand
-    by_id = scored[scored["id"] == "exact"]
-    by_nd = scored[(scored["name"] == "exact") & (scored["dob"] == "exact") & (scored["ward"] == "same")]
-    p_same = 1.0 / len(C)
-    for field, levels in s.comparisons.items():
-        if field == "household":
+    n = min(sample, n_r * 4)
+    rand = compare(R, C, pd.DataFrame({"row": rng.integers(0, n_r, n), "rec": rng.integers(0, n_c, n)}),
+                   name_freq, s)
+    by_id = levels[levels["id"] == 0]
+    by_nd = levels[(levels["name"] == 0) & (levels["dob"] == 0) & (levels["ward"] == 0)]
+    p_same = 1.0 / n_c
+    for f, lvls in s.comparisons.items():
+        if f == "household":
             continue
-        m_src = by_nd if field == "id" else by_id
-        m_obs = m_src[field][m_src[field] != "missing"].value_counts()
-        u_obs = randc[field][randc[field] != "missing"].value_counts() if len(randc) else pd.Series(dtype=int)
-        m_n, u_n = m_obs.sum(), u_obs.sum()
-        for lv in levels:
-            m = (m_obs.get(lv.name, 0) + prior * lv.m) / (m_n + prior)
-            u = (u_obs.get(lv.name, 0) + prior * lv.u) / (u_n + prior)
+        m_src = (by_nd if f == "id" else by_id)[f].to_numpy()
+        m_counts = np.bincount(m_src[m_src >= 0], minlength=len(lvls))
+        u_src = rand[f].to_numpy()
+        u_counts = np.bincount(u_src[u_src >= 0], minlength=len(lvls))
+        for i, lv in enumerate(lvls):
+            m = (m_counts[i] + prior * lv.m) / (m_counts.sum() + prior)
+            u = (u_counts[i] + prior * lv.u) / (u_counts.sum() + prior)
             u = max((u - p_same * m) / (1 - p_same), lv.u * 0.01)
-            weights[field][lv.name] = float(np.log2(max(m, 1e-9) / max(u, 1e-12)))
-            if field == "name" and lv.name == "exact":
+            weights[f][lv.name] = float(np.log2(max(m, 1e-9) / u))
+            if f == "name" and i == 0:
                 weights["name_m_exact"] = float(m)
     return weights
 
 
-def add_household_context(rows: pd.DataFrame, recs: pd.DataFrame, scored: pd.DataFrame,
-                          anchors: pd.DataFrame, s: Settings = SETTINGS) -> pd.DataFrame:
+def household_context(R: Side, C: Side, levels: pd.DataFrame, anchors: pd.DataFrame) -> np.ndarray:
     """Rows of one listed household vote for the MA_HO of their ID-linked members.
 
-    ``anchors``: DataFrame(row, rec) of confident links. A pair agrees when another row of the
-    same listed household is anchored to a record of the candidate's household."""
-    R = rows.reset_index(drop=True)
-    C = recs.reset_index(drop=True)
-    hh_key = (R["source"] + "\x1f" + R["sheet"] + "\x1f" + R["household_seq"].astype(str)).to_numpy()
-    rec_hh = C["household_code"].to_numpy()
-    a = pd.DataFrame({"hh": hh_key[anchors["row"].to_numpy()], "code": rec_hh[anchors["rec"].to_numpy()],
-                      "anchor_row": anchors["row"].to_numpy()})
-    known = set(a["hh"])
-    votes = a.groupby(["hh", "code"]).size().rename("n").reset_index()
-    p = pd.DataFrame({"hh": hh_key[scored["row"].to_numpy()], "code": rec_hh[scored["rec"].to_numpy()],
-                      "row": scored["row"].to_numpy()})
-    p = p.merge(votes, on=["hh", "code"], how="left")
-    # a row's own anchor does not vote for itself
-    own = pd.Series(a.set_index("anchor_row")["code"])
-    own_code = p["row"].map(own)
-    n = p["n"].fillna(0).to_numpy() - (own_code.to_numpy() == p["code"].to_numpy())
-    others_known = pd.Series(hh_key[scored["row"].to_numpy()]).isin(known).to_numpy()
-    # the household is "known" only if some other row of it was anchored
-    hh_anchor_count = a.groupby("hh").size()
-    cnt = pd.Series(hh_key[scored["row"].to_numpy()]).map(hh_anchor_count).fillna(0).to_numpy()
-    self_anchored = pd.Series(scored["row"].to_numpy()).isin(a["anchor_row"]).to_numpy()
-    others_known = others_known & ((cnt - self_anchored) > 0)
-    agree = n > 0
-    out = scored.copy()
-    out["household"] = np.select([agree, others_known], ["agree", "differ"], "unknown")
-    return out
+    ``anchors``: DataFrame(row, rec) of confident links. A pair "agrees" when another row of the
+    same listed household is anchored to a record of the candidate's household; "differs" when
+    other rows of the household are anchored, but elsewhere."""
+    ri = levels["row"].to_numpy()
+    ci = levels["rec"].to_numpy()
+    ar, ac = anchors["row"].to_numpy(), anchors["rec"].to_numpy()
+    hh_r, hh_c = R.household, C.household
+    width = np.int64(hh_c.max() + 2 if len(hh_c) else 2)
+    vote_key = hh_r[ar] * width + hh_c[ac]
+    pair_key = hh_r[ri] * width + hh_c[ci]
+    votes = pd.Series(vote_key).value_counts()
+    n = pd.Series(pair_key).map(votes).fillna(0).to_numpy()
+    own = np.full(len(hh_r), -1, np.int64)
+    own[ar] = vote_key
+    n = n - (own[ri] == pair_key)  # a row's own anchor does not vote for itself
+    anchored_per_hh = pd.Series(hh_r[ar]).value_counts()
+    known = pd.Series(hh_r[ri]).map(anchored_per_hh).fillna(0).to_numpy() - (own[ri] >= 0)
+    return np.select([n > 0, known > 0], [0, 1], MISSING).astype(np.int8)
 
 
 # ------------------------------------------------------------------ decision
 
 
-def decide(n_rows: int, scored: pd.DataFrame, s: Settings = SETTINGS) -> pd.DataFrame:
-    """Per row: best pair, runner-up margin, status (matched / review / unmatched)."""
-    ranked = scored.sort_values(["row", "weight"], ascending=[True, False], kind="stable")
-    best = ranked.drop_duplicates("row", keep="first").set_index("row")
-    second = ranked[ranked.duplicated("row", keep="first")].drop_duplicates("row").set_index("row")["weight"]
-    best["runner_up"] = second.reindex(best.index)
-    margin = best["weight"] - best["runner_up"].fillna(-np.inf)
-    status = np.where(
-        (best["weight"] >= s.match_weight) & (margin >= s.margin), "matched",
-        np.where(best["weight"] >= s.review_weight, "review", "unmatched"),
-    )
+def decide(n_rows: int, levels: pd.DataFrame, weight: np.ndarray, s: Settings = SETTINGS,
+           taken: np.ndarray | None = None) -> pd.DataFrame:
+    """Per row: the best pair, the runner-up's weight and the status.
+
+    ``taken``: records confidently matched by some row (from a first pass); a row whose best
+    candidate is taken and that does not clear the match weight itself is unmatched, not review."""
+    rows = levels["row"].to_numpy()
+    order = np.lexsort((-weight, rows))
+    r_sorted = rows[order]
+    first = np.ones(len(order), bool)
+    first[1:] = r_sorted[1:] != r_sorted[:-1]
+    second = np.zeros(len(order), bool)
+    second[1:] = first[:-1] & ~first[1:]
+    best_idx = order[first]
+    best = levels.iloc[best_idx].set_index("row")
+    best["weight"] = weight[best_idx]
+    runner = pd.Series(weight[order[second]], index=r_sorted[second])
+    best["runner_up"] = runner.reindex(best.index).to_numpy()
+    margin = best["weight"].to_numpy() - best["runner_up"].fillna(-np.inf).to_numpy()
+    w = best["weight"].to_numpy()
+    status = np.where((w >= s.match_weight) & (margin >= s.margin), "matched",
+                      np.where(w >= s.review_weight, "review", "unmatched"))
+    if taken is not None:
+        busy = taken[best["rec"].to_numpy()] & (status == "review")
+        status = np.where(busy, "unmatched", status)
     best["match_status"] = status
     out = best.reindex(range(n_rows))
     out["match_status"] = out["match_status"].fillna("unmatched")
     return out
 
 
-def method_of(best: pd.DataFrame) -> pd.Series:
-    return pd.Series(np.select(
-        [best["id"] == "exact", best["id"] == "one_edit",
-         best["name"].isin(["exact", "close"]) & best["dob"].isin(["exact", "year"]),
-         best["phone"] == "agree", best["household"] == "agree"],
-        ["id_exact", "id_fuzzy", "name_dob", "phone", "household"], "name_dob"), index=best.index)
+def method_of(best: pd.DataFrame) -> np.ndarray:
+    idc, nc, dc, pc, hc = (best[f].to_numpy() for f in ("id", "name", "dob", "phone", "household"))
+    return np.select([idc == 0, idc == 1, (nc >= 0) & (nc <= 1) & (dc >= 0) & (dc <= 1), pc == 0, hc == 0],
+                     ["id_exact", "id_fuzzy", "name_dob", "phone", "household"], "name_dob")
 
 
-def agreements_of(best: pd.DataFrame) -> pd.Series:
-    cols = ["id", "name", "dob", "gender", "phone", "ward", "household"]
-    text = best[cols[0]].astype(str).radd(cols[0] + "=")
-    for c in cols[1:]:
-        text = text + " " + c + "=" + best[c].astype(str)
-    return text
+def agreements_of(best: pd.DataFrame) -> np.ndarray:
+    """'id=exact name=close dob=exact ...': which fields agreed, for every match."""
+    parts = []
+    for f in FIELDS:
+        names = np.array(list(LEVEL_NAMES[f]) + ["missing"], dtype=object)
+        parts.append(f + "=" + names[best[f].to_numpy().astype(np.int64)])
+    return np.array([" ".join(t) for t in zip(*parts)], dtype=object) if parts and len(best) else np.array([], object)
 
 
-def _apply_decisions(pairs: pd.DataFrame, R: pd.DataFrame, C: pd.DataFrame, decisions: pd.DataFrame | None,
-                     usable: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame,
+                     decisions: pd.DataFrame | None, usable: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
     """People's review decisions (CONTRACT §5): "not the same person" removes that pairing for
     good; "same person" adds it. → (pairs, forced pairs)."""
     empty = pd.DataFrame({"row": np.empty(0, np.int64), "rec": np.empty(0, np.int64)})
     if decisions is None or decisions.empty:
         return pairs, empty
-    rec_pos = pd.Series(np.arange(len(C)), index=C["identity_id"].to_numpy())
+    rec_pos = pd.Series(np.arange(len(recs)), index=recs["identity_id"].to_numpy())
     rec_pos = rec_pos[~rec_pos.index.duplicated()]
     d = decisions[decisions["identity_id"].isin(rec_pos.index)]
-    rows_by_key = pd.DataFrame({"person_key": R["person_key"].to_numpy(), "row": np.arange(len(R))})[usable]
-    d = d.merge(rows_by_key, on="person_key", how="inner")
+    by_key = pd.DataFrame({"person_key": rows["person_key"].to_numpy(), "row": np.arange(len(rows))})[usable]
+    d = d.merge(by_key, on="person_key", how="inner")
     d["rec"] = rec_pos.reindex(d["identity_id"]).to_numpy()
     banned = d.loc[d["decision"] == "not_same", ["row", "rec"]]
     if len(banned):
@@ -376,44 +438,63 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
     the best pair's comparison levels (id, name, dob, gender, phone, ward, household).
     ``decisions`` (person_key, identity_id, decision) are people's review conclusions."""
-    R = rows.reset_index(drop=True).copy()
-    C = recs.reset_index(drop=True).copy()
-    R["given_key"] = R["name_key"].str.rsplit(" ", n=1).str[-1]
-    C["given_key"] = C["name_key"].str.rsplit(" ", n=1).str[-1]
-    C["national_id"] = C["identity_id"]  # so that the exact-ID rule joins like any other
-    C["name_freq"] = C["name_key"].map(C["name_key"].value_counts(normalize=True)).to_numpy()
-    # Rows that cannot be processed never link (INVALID).
-    usable = ~R["invalid"].to_numpy() if "invalid" in R else np.ones(len(R), bool)
-    pairs = candidate_pairs(R[usable].assign(_pos=np.nonzero(usable)[0]), C, s)
-    pairs["row"] = np.nonzero(usable)[0][pairs["row"].to_numpy()]
-    pairs, forced = _apply_decisions(pairs, R, C, decisions, usable)
-    levels = compare(R, C, pairs, s)
-    weights = estimate_weights(R, C, levels, s)
-    scored = weigh(levels, weights, s)
-    first = decide(len(R), scored, s)
-    anchored = first[(first["match_status"] == "matched") & (first["id"] == "exact")]
+    index = rows.index
+    rows = rows.reset_index(drop=True)
+    recs = recs.reset_index(drop=True)
+    ward_codes = {w: i for i, w in enumerate(pd.unique(pd.concat([rows["ward_code"], recs["ward_code"]])))}
+    listed_household = rows.groupby(["source", "sheet", "household_seq"], sort=False).ngroup().to_numpy()
+    ma_ho = pd.factorize(recs["household_code"].fillna(""))[0].astype(np.int64)
+    R = _side(rows, "national_id", ward_codes, listed_household.astype(np.int64))
+    C = _side(recs, "identity_id", ward_codes, ma_ho)
+    name_freq = pd.Series(C.name).map(pd.Series(C.name).value_counts(normalize=True)).to_numpy(dtype=float)
+    usable = ~rows["invalid"].to_numpy(dtype=bool) if "invalid" in rows else np.ones(len(rows), bool)
+
+    pairs = candidate_pairs(R, C, usable, s)
+    pairs, forced = _apply_decisions(pairs, rows, recs, decisions, usable)
+    levels = compare(R, C, pairs, name_freq, s)
+    weights = estimate_weights(R, C, levels, name_freq, s)
+    weight = weigh(levels, weights)
+    first = decide(len(rows), levels, weight, s)
+    anchored = first[(first["match_status"] == "matched") & (first["id"] == 0)]
     anchors = pd.DataFrame({"row": anchored.index.to_numpy(), "rec": anchored["rec"].astype(np.int64).to_numpy()})
-    scored = weigh(add_household_context(R, C, scored, anchors, s), weights, s)
+    levels["household"] = household_context(R, C, levels, anchors)
+    weight = weigh(levels, weights)
     if len(forced):
-        hit = scored.merge(forced.assign(_forced=True), on=["row", "rec"], how="left")["_forced"].notna().to_numpy()
-        scored.loc[hit, "weight"] = scored.loc[hit, "weight"] + 1000.0  # a person's decision wins
-    best = decide(len(R), scored, s)
-    has = best["rec"].notna()
-    best["identity_id"] = ""
-    best.loc[has, "identity_id"] = C["identity_id"].to_numpy()[best.loc[has, "rec"].astype(np.int64)]
-    best["method"] = ""
-    best.loc[has, "method"] = method_of(best[has])
-    by_review = has & (best["weight"] >= 500)
-    best.loc[by_review, "method"] = "review"
-    best.loc[by_review, "weight"] -= 1000.0
-    best["score"] = 0.0
-    best.loc[has, "score"] = 1.0 / (1.0 + np.exp2(-(best.loc[has, "weight"] - s.score_midpoint)))
-    best.loc[by_review, ["match_status", "score"]] = ["matched", 1.0]
-    best["agreements"] = ""
-    best.loc[has, "agreements"] = agreements_of(best[has])
-    unmatched = best["match_status"] == "unmatched"
-    best.loc[unmatched, ["identity_id", "method"]] = ""
-    best.loc[unmatched, "score"] = np.where(has[unmatched], best.loc[unmatched, "score"], 0.0)
-    best.index = rows.index
-    best.attrs["weights"] = weights
-    return best
+        hit = levels[["row", "rec"]].merge(forced.assign(_f=True), on=["row", "rec"], how="left")["_f"].notna()
+        weight = weight + np.where(hit.to_numpy(), 1000.0, 0.0)  # a person's decision wins
+    second_pass = decide(len(rows), levels, weight, s)
+    taken = np.zeros(len(recs), bool)
+    confident = second_pass[second_pass["match_status"] == "matched"]
+    taken[confident["rec"].astype(np.int64).to_numpy()] = True
+    best = decide(len(rows), levels, weight, s, taken=taken)
+
+    has = best["rec"].notna().to_numpy()
+    rec = best["rec"].to_numpy()
+    by_review = has & (best["weight"].fillna(0).to_numpy() >= 500)
+    w = best["weight"].fillna(0).to_numpy() - np.where(by_review, 1000.0, 0.0)
+    out = pd.DataFrame(index=index)
+    out["match_status"] = np.where(by_review, "matched", best["match_status"].to_numpy())
+    out["rec"] = best["rec"].to_numpy()
+    out["weight"] = np.where(has, w, np.nan)
+    out["runner_up"] = best["runner_up"].to_numpy()
+    ids = recs["identity_id"].to_numpy()
+    out["identity_id"] = np.where(has, ids[np.where(has, rec, 0).astype(np.int64)], "")
+    out["score"] = np.where(has, 1.0 / (1.0 + np.exp2(-(w - s.score_midpoint))), 0.0)
+    out.loc[by_review, "score"] = 1.0
+    filled = best[has]
+    for f in FIELDS:
+        names = np.array(list(LEVEL_NAMES[f]) + ["missing"], dtype=object)
+        col = np.full(len(rows), "", dtype=object)
+        col[has] = names[filled[f].to_numpy().astype(np.int64)]
+        out[f] = col
+    method = np.full(len(rows), "", dtype=object)
+    method[has] = method_of(filled)
+    method[by_review] = "review"
+    out["method"] = method
+    agreements = np.full(len(rows), "", dtype=object)
+    agreements[has] = agreements_of(filled)
+    out["agreements"] = agreements
+    unmatched = out["match_status"].to_numpy() == "unmatched"
+    out.loc[unmatched, ["identity_id", "method"]] = ""
+    out.attrs["weights"] = weights
+    return out
