@@ -14,6 +14,8 @@ from pathlib import Path
 
 from python_calamine import CalamineWorkbook
 
+from intake import legacy
+
 SPREADSHEET_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".xlsb", ".ods"}
 TABLE_SUFFIXES = SPREADSHEET_SUFFIXES | {".csv"}
 
@@ -29,12 +31,26 @@ class Grid:
 
 
 def read_grids(path: Path) -> list[Grid]:
+    """Every sheet's cells, with text typed in legacy Vietnamese fonts (TCVN3, VNI) converted."""
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return [Grid("", _read_csv(path.read_bytes()))]
-    if suffix in SPREADSHEET_SUFFIXES:
-        return _read_workbook(path)
-    raise UnreadableFile(f"Không phải tệp bảng tính (đuôi tệp '{path.suffix}').")
+        grids = [Grid("", _read_csv(path.read_bytes()))]
+    elif suffix in SPREADSHEET_SUFFIXES:
+        grids = _read_workbook(path)
+    else:
+        raise UnreadableFile(f"Không phải tệp bảng tính (đuôi tệp '{path.suffix}').")
+    return [_to_unicode(g) for g in grids]
+
+
+def _to_unicode(grid: Grid) -> Grid:
+    texts = [c for row in grid.rows[:300] for c in row if isinstance(c, str) and c.strip()]
+    if legacy.is_ambiguous(texts):
+        raise UnreadableFile(legacy.AMBIGUOUS_REASON)
+    encoding, _ = legacy.detect(texts)
+    if encoding is None:
+        return grid
+    rows = [[legacy.to_unicode(c, encoding) if isinstance(c, str) else c for c in row] for row in grid.rows]
+    return Grid(grid.sheet, rows)
 
 
 def _read_workbook(path: Path) -> list[Grid]:

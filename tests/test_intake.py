@@ -177,3 +177,23 @@ def test_blank_template_is_read_back_after_a_person_fills_it(tmp_path):
     assert h[["ward_code", "group_no", "row", "id_raw"]].values.tolist() == [["30733", "2", HEADER_ROW + 2, "091085001234"]]
     checks = [dv.sqref for dv in wb["Danh sách"].data_validations.dataValidation]
     assert len(checks) >= 5  # drop-downs and length checks survive a save
+
+
+def test_workbook_typed_in_tcvn3_is_read_as_unicode(tmp_path):
+    import unicodedata
+
+    from intake.legacy import TCVN3_TO_UNICODE
+
+    # Plumbing test: the tables themselves are checked on real words in tests/test_legacy.py.
+    encode = {v: k for k, v in TCVN3_TO_UNICODE.items()}
+
+    def tcvn3(text: str) -> str:
+        return "".join(encode.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    sheet = [[tcvn3(c) if isinstance(c, str) else c for c in row] for row in canonical_sheet()]
+    write_xlsx(inbox / "households" / "30733" / "to_01.xlsx", {"Tổ 1": sheet})
+    data = read_inbox(inbox)
+    assert data.rejected == []
+    assert data.households["name"].tolist() == ["Nguyễn Văn Hùng", "Trần Thị Hòa"]
+    assert set(data.households["group_no"]) == {"1"}
