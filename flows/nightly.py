@@ -32,7 +32,7 @@ def _sanitized(stage: str):
         def inner(*args, **kwargs):
             try:
                 return fn(*args, **kwargs)
-            except (InboxError, warehouse.WarehouseBusy, warehouse.SchemaOutdated):
+            except (InboxError, warehouse.WarehouseError):
                 raise  # our own messages: written to be shown, free of personal data
             except Exception as exc:
                 # Full detail stays on this machine's stderr, never in Prefect's database.
@@ -120,31 +120,41 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
         data = read_task(inbox)
         lap("read")
         day = parse_as_of(as_of, data.export["export_date"])
-        prepared = validate_task(data)
-        lap("validate")
-        decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))
-        linked = link_task(prepared, decisions)
-        lap("link")
-        matches, findings, wards = findings_task(data, linked, day)
-        lap("findings")
         run_id = stages.run_id_for(data, day)
-        summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
-        store_task(db, warehouse.RunData(
-            run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
-            seconds=dict(seconds), summary=summary, files=data.files,
-            rows=stages.warehouse_rows(linked, matches), findings=findings, wards=wards,
-            identity_export=warehouse.IdentityExport(
-                export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
-                sha256=data.export["sha256"], records=data.identity),
-            decisions=new_decisions,
-        ))
-        lap("store")
-        seconds["report"] = 0.0
-        seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
-        summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
-        t0 = time.perf_counter()
-        path = report_task(out, run_id, matches, findings, summary, data, linked, wards)
-        seconds["report"] = time.perf_counter() - t0
-        seconds["total"] += seconds["report"]
-        stages.rewrite_seconds(Path(path), seconds)
+        try:
+            path = _reconcile_read_inbox(db, out, data, day, run_id, started, seconds, lap)
+        except BaseException as exc:
+            # The run is visible as failed (with the error type only), never half-written.
+            warehouse.mark_failed(db, run_id, day, started, f"{type(exc).__name__}: {exc}"[:500])
+            raise
+    return path
+
+
+def _reconcile_read_inbox(db, out, data, day, run_id, started, seconds, lap) -> str:
+    prepared = validate_task(data)
+    lap("validate")
+    decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))
+    linked = link_task(prepared, decisions)
+    lap("link")
+    matches, findings, wards = findings_task(data, linked, day)
+    lap("findings")
+    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
+    store_task(db, warehouse.RunData(
+        run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
+        seconds=dict(seconds), summary=summary, files=data.files,
+        rows=stages.warehouse_rows(linked, matches), findings=findings, wards=wards,
+        identity_export=warehouse.IdentityExport(
+            export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
+            sha256=data.export["sha256"], records=data.identity),
+        decisions=new_decisions,
+    ))
+    lap("store")
+    seconds["report"] = 0.0
+    seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
+    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
+    t0 = time.perf_counter()
+    path = report_task(out, run_id, matches, findings, summary, data, linked, wards)
+    seconds["report"] = time.perf_counter() - t0
+    seconds["total"] += seconds["report"]
+    stages.rewrite_seconds(Path(path), seconds)
     return path

@@ -62,7 +62,9 @@ def read_export(path: Path) -> pd.DataFrame:
     missing = [c for c in EXPORT_COLUMNS if c not in frame.columns]
     if missing:
         raise IdentityExportError(f"Tệp xuất thiếu cột: {', '.join(missing)}.")
-    frame = frame[EXPORT_COLUMNS].rename(columns=RENAMES)
+    # One string storage for the whole run (reconcile sets python-backed strings): mixing
+    # storages makes pandas and Pandera take slow per-element paths.
+    frame = frame[EXPORT_COLUMNS].rename(columns=RENAMES).astype("str")
     # pyarrow may keep a BOM on the first header; strip stray whitespace from the key.
     frame["identity_id"] = frame["identity_id"].str.strip()
     return frame

@@ -419,7 +419,7 @@ def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame
         return pairs, empty
     rec_pos = pd.Series(np.arange(len(recs)), index=recs["identity_id"].to_numpy())
     rec_pos = rec_pos[~rec_pos.index.duplicated()]
-    d = decisions[decisions["identity_id"].isin(rec_pos.index)]
+    d = decisions.loc[decisions["identity_id"].isin(rec_pos.index), ["person_key", "identity_id", "decision"]]
     by_key = pd.DataFrame({"person_key": rows["person_key"].to_numpy(), "row": np.arange(len(rows))})[usable]
     d = d.merge(by_key, on="person_key", how="inner")
     d["rec"] = rec_pos.reindex(d["identity_id"]).to_numpy()

@@ -173,8 +173,10 @@ def _parse_date_text(s: str) -> str:
 
 
 def _parse_date_number(x: float) -> str:
-    if 1880 <= x <= 2100 and float(x).is_integer():
-        return _year_only(int(x))  # a year typed alone
+    # 1900–2100 typed alone is a year; as an Excel serial it would be a date in 1905, which no
+    # living person's list holds, so the reading as a year is the one that can be right.
+    if 1900 <= x <= 2100 and float(x).is_integer():
+        return _year_only(int(x))
     if 1 <= x < 80000:  # an Excel serial number
         return (_EXCEL_EPOCH + dt.timedelta(days=int(x))).isoformat()
     return ""

@@ -83,7 +83,7 @@ def cmd_run(args) -> int:
 
     try:
         path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db)
-    except (InboxError, warehouse.WarehouseBusy, warehouse.SchemaOutdated) as exc:
+    except (InboxError, warehouse.WarehouseError) as exc:
         print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
     except Exception as exc:
@@ -123,7 +123,11 @@ def cmd_db(args) -> int:
     import warehouse
 
     url = args.db or warehouse.default_db_url()
-    warehouse.upgrade(url)
+    try:
+        warehouse.upgrade(url)
+    except warehouse.WarehouseError as exc:
+        print(f"reconcile: error: {exc}", file=sys.stderr)
+        return 2
     print(f"warehouse schema is up to date ({warehouse.redact(url)})", file=sys.stderr)
     return 0
 
@@ -131,7 +135,11 @@ def cmd_db(args) -> int:
 def cmd_history(args) -> int:
     import warehouse
 
-    frame = warehouse.history(args.db or warehouse.default_db_url())
+    try:
+        frame = warehouse.history(args.db or warehouse.default_db_url())
+    except warehouse.WarehouseError as exc:
+        print(f"reconcile: error: {exc}", file=sys.stderr)
+        return 2
     if args.csv:
         frame.to_csv(sys.stdout, index=False)
     elif frame.empty:

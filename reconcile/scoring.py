@@ -30,7 +30,8 @@ def score_run(run_dir: Path, truth_dir: Path) -> dict:
     truth = _read(truth_dir / "rows.csv")
     got = matches.set_index(ROW_KEY)
     want = truth.set_index(ROW_KEY)
-    joined = want.join(got[["match_status", "identity_id"]], how="left", rsuffix="_got")
+    joined = want.join(got[["match_status", "identity_id"]].add_suffix("_got"), how="left")
+    joined = joined.rename(columns={"match_status_got": "match_status"})
     exists = joined["identity_id"] != ""
     linked = joined["match_status"] == "matched"
     correct = linked & (joined["identity_id_got"] == joined["identity_id"]) & exists

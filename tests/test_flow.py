@@ -98,3 +98,17 @@ def test_cli_run_prints_the_run_folder_last(small_clean_city, tmp_path):
     ids = pd.read_csv(Path(last) / "matches.csv", dtype=str, keep_default_na=False)["identity_id"]
     logged = proc.stdout + proc.stderr
     assert not any(i and i in logged for i in ids)
+
+
+def test_flow_run_on_postgresql(prefect_harness, small_clean_city, tmp_path, postgres_url):
+    """The production warehouse: a real flow run stores into a real PostgreSQL."""
+    import warehouse
+    from flows.nightly import reconcile
+
+    path = Path(reconcile(inbox=str(small_clean_city / "inbox"), out=str(tmp_path / "out"),
+                          as_of=_as_of(small_clean_city), db=postgres_url))
+    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    hist = warehouse.history(postgres_url)
+    assert set(hist["run_id"]) == {summary["run_id"]}
+    assert hist.set_index("ward_code")["activated"].to_dict() == {
+        w: v["activated"] for w, v in summary["wards"].items()}

@@ -1,0 +1,166 @@
+"""`generate()`: the whole synthetic inbox plus its ground truth."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import ALL_CODES, apply_content_errors, row_truth
+from .geo import get_scale
+from .layouts import VARIATIONS, plan_households
+from .lists import build_list_rows
+from .population import AS_OF, OLD_EXPORT, build_population, export_chunks
+from .units import build_units, unit_truth, write_assignments, write_staff
+from .writers import day_time, write_households, write_identity, write_registry
+
+TRUTH_ROW_COLS = ["source", "sheet", "row", "ward_code", "group_no", "identity_id",
+                  "expected_match"]
+TRUTH_FINDING_COLS = ["source", "sheet", "row", "ward_code", "group_no", "identity_id", "code",
+                      "detail"]
+
+
+def _targets(pop, rng, scale_name: str) -> dict[str, int]:
+    """CHI_TIEU: close to each ward's eligible count; the city's total is the dispatch's 173,856."""
+    P = pop.people
+    elig = P[P["city"] & P["eligible"]].groupby("ward").size()
+    noise = rng.uniform(0.98, 1.02, len(pop.wards))
+    raw = {w.code: float(elig.get(i, 0)) * noise[i] for i, w in enumerate(pop.wards) if w.registry}
+    if scale_name == "city":
+        f = 173_856 / sum(raw.values())
+        out = {c: int(round(v * f)) for c, v in raw.items()}
+        first = next(iter(out))
+        out[first] += 173_856 - sum(out.values())
+        return out
+    return {c: int(round(v)) for c, v in raw.items()}
+
+
+def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = False) -> dict:
+    """Write `<out_dir>/inbox` and `<out_dir>/truth` for one synthetic city; return meta."""
+    t0 = time.perf_counter()
+    out_dir = Path(out_dir)
+    sc = get_scale(scale)
+    inbox, truth_dir = out_dir / "inbox", out_dir / "truth"
+    for d in (inbox, truth_dir):
+        if d.exists():
+            shutil.rmtree(d)
+    inbox.mkdir(parents=True)
+    truth_dir.mkdir(parents=True)
+    # people, lists, content errors and units do not depend on `clean`; only the layout does
+    base = np.random.SeedSequence([seed, {"small": 0, "city": 1, "province": 2}[sc.name]])
+    r_pop, r_list, r_err, r_unit, r_target = (np.random.default_rng(s) for s in base.spawn(5))
+    r_lay, r_file = (np.random.default_rng(s) for s in
+                     np.random.SeedSequence([seed, len(sc.wards), 100 + int(clean)]).spawn(2))
+    pop = build_population(sc, r_pop)
+    R = build_list_rows(pop, r_list, sc.min_count)
+    apply_content_errors(R, pop, r_err, sc.min_count)
+    files, S = plan_households(R, pop, r_lay, clean, sc.name)
+    per_row, row_f = row_truth(R, pop)
+    units = build_units(pop, sc, r_unit)
+    matched_pids = R["pid"].to_numpy()[per_row["expected_match"].to_numpy() == "matched"]
+    submitting = set(int(w) for w in R["ward"].unique())
+    unit_f = unit_truth(pop, units, matched_pids, submitting)
+    t_model = time.perf_counter() - t0
+
+    # ---- inbox
+    region = "UBND THÀNH PHỐ RẠCH GIÁ" if sc.name != "province" else ""
+    counter: Counter = Counter()
+    write_registry(inbox, pop, _targets(pop, r_target, sc.name), units.agencies,
+                   day_time(AS_OF, 6))
+    new_name = "identity/xuat_du_lieu_20231025.csv" + (".gz" if sc.gz_identity else "")
+    old_name = "identity/xuat_du_lieu_20231018.csv"
+    n_identity = write_identity(inbox / new_name, export_chunks(pop, AS_OF), sc.gz_identity,
+                                day_time(AS_OF, 5))
+    write_identity(inbox / old_name, export_chunks(pop, OLD_EXPORT, old=True), False,
+                   day_time(OLD_EXPORT, 5))
+    loc = write_households(inbox, files, R, S, pop, region, counter)
+    asg_files = write_assignments(inbox, pop, units, r_file, clean, region, counter,
+                                  datetime(2023, 10, 17, 9, 0))
+    staff_files = write_staff(inbox, pop, units, r_file, clean, counter,
+                              datetime(2023, 10, 18, 9, 0))
+
+    # ---- truth
+    codes = np.array([w.code for w in pop.wards], dtype=object)
+    to_so = pop.groups["to_so"].to_numpy()
+    rows = pd.DataFrame({
+        "source": loc["source"], "sheet": loc["sheet"], "row": loc["row"],
+        "ward_code": codes[R["ward"].to_numpy()],
+        "group_no": to_so[R["gidx"].to_numpy()].astype(str),
+        "identity_id": per_row["identity_id"], "expected_match": per_row["expected_match"]})
+    order = np.lexsort((rows["row"].to_numpy(), rows["sheet"].to_numpy().astype(str),
+                        rows["source"].to_numpy().astype(str)))
+    rows.iloc[order][TRUTH_ROW_COLS].to_csv(truth_dir / "rows.csv", index=False,
+                                            lineterminator="\n")
+    i = row_f["i"].to_numpy()
+    rf = pd.DataFrame({"source": rows["source"].to_numpy()[i], "sheet": rows["sheet"].to_numpy()[i],
+                       "row": rows["row"].to_numpy()[i], "ward_code": rows["ward_code"].to_numpy()[i],
+                       "group_no": rows["group_no"].to_numpy()[i],
+                       "identity_id": row_f["identity_id"].to_numpy(),
+                       "code": row_f["code"].to_numpy(), "detail": row_f["detail"].to_numpy()})
+    rank = {c: k for k, c in enumerate(ALL_CODES)}
+    rf["_k"] = rf["code"].map(rank)
+    rf = rf.sort_values(["source", "sheet", "row", "_k"], kind="stable").drop(columns="_k")
+    uf = unit_f.assign(source="", sheet="", row="")
+    uf["_k"] = uf["code"].map(rank)
+    uf = uf.sort_values(["_k", "ward_code", "group_no", "identity_id"], kind="stable")
+    findings = pd.concat([rf, uf[TRUTH_FINDING_COLS]], ignore_index=True)[TRUTH_FINDING_COLS]
+    findings.to_csv(truth_dir / "discrepancies.csv", index=False, lineterminator="\n")
+
+    P = pop.people
+    city = P["city"].to_numpy()
+    n_code = findings["code"].value_counts()
+    superseded = [{"source": f.path, "sheet": s.name, "replaced_by": s.replaced_by}
+                  for f in files for s in f.sheets if s.frame == "S"]
+    rejected = [{"source": f.path, "reason": f.reason} for f in files if f.role == "rejected"]
+    meta = {
+        "seed": seed, "scale": sc.name, "clean": bool(clean),
+        "as_of": AS_OF.isoformat(), "export_date": AS_OF.isoformat(),
+        "identity": {"newest": new_name, "older": old_name},
+        "counts": {
+            "wards": sum(w.registry for w in pop.wards),
+            "groups": int(len(pop.groups)),
+            "groups_submitted": int(R["gidx"].nunique()),
+            "households": int(((~pop.households["ghost"]) & (pop.households["group"] >= 0)).sum()),
+            "residents": int(city.sum()),
+            "eligible": int((city & P["eligible"].to_numpy()).sum()),
+            "activated_eligible": int((city & P["eligible"].to_numpy()
+                                       & (P["status"].to_numpy() == 3)).sum()),
+            "identity_records": int(n_identity),
+            "rows": int(len(rows)),
+            "rows_matched": int((rows["expected_match"] == "matched").sum()),
+            "rows_unmatched": int((rows["expected_match"] == "unmatched").sum()),
+            "rows_invalid": int((rows["expected_match"] == "invalid").sum()),
+            "household_files": sum(1 for f in files if f.role != "rejected"),
+            "household_sheets_current": sum(1 for f in files for s in f.sheets if s.frame == "R"),
+            "assignment_files": len(asg_files),
+            "staff_files": len(staff_files),
+            "cadres": int(units.cadres["pid"].nunique()),
+            "staff": int(len(units.staff)),
+            "agencies": int(len(units.agencies)),
+            "findings": {c: int(n_code.get(c, 0)) for c in ALL_CODES},
+        },
+        "superseded": superseded,
+        "rejected": rejected,
+        "layouts": {} if clean else {k: int(counter.get(k, 0)) for k in VARIATIONS},
+        "other_layouts": {k: int(v) for k, v in sorted(counter.items()) if k not in VARIATIONS},
+    }
+    if not clean:
+        meta["layouts"]["resubmitted"] = len(superseded)
+        meta["layouts"]["resubmitted_from_book"] = sum(
+            1 for f in files for s in f.sheets if s.frame == "S" and len(f.sheets) > 1)
+        cont = Counter(f"container_{s.container}" for f in files if f.role != "rejected"
+                       for s in f.sheets if s.frame == "R")
+        meta["layouts"].update({k: int(cont.get(k, 0)) for k in VARIATIONS if k.startswith("container_")})
+    (truth_dir / "meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=2) + "\n",
+                                         encoding="utf-8")
+    elapsed = time.perf_counter() - t0
+    print(f"synth: scale={sc.name} seed={seed} clean={clean} rows={len(rows)} "
+          f"model={t_model:.1f}s total={elapsed:.1f}s", file=sys.stderr)
+    return meta

@@ -1,0 +1,23 @@
+"""The warehouse: every reconciliation run kept whole (SQLAlchemy 2; SQLite file by default,
+PostgreSQL in production). See docs/DESIGN.md.
+
+    ensure_schema(url)                 new database → schema; older schema → SchemaOutdated
+    with run_lock(url):                one run at a time (else WarehouseBusy after a wait)
+        store_run(url, RunData(...))   one transaction; same run_id replaces; COPY / executemany
+    mark_failed(url, run_id, ...)      a run that could not finish
+    history(url), load_decisions(url)  reading back
+"""
+
+from warehouse.db import default_db_url, redact
+from warehouse.errors import SchemaOutdated, WarehouseBusy, WarehouseError
+from warehouse.lock import run_lock
+from warehouse.queries import history, history_query, load_decisions
+from warehouse.schema import current_revision, downgrade, ensure_schema, head_revision, upgrade
+from warehouse.store import IdentityExport, RunData, mark_failed, record_notice, store_run
+
+__all__ = [
+    "IdentityExport", "RunData", "SchemaOutdated", "WarehouseBusy", "WarehouseError",
+    "current_revision", "default_db_url", "downgrade", "ensure_schema", "head_revision", "history",
+    "history_query", "load_decisions", "mark_failed", "record_notice", "redact", "run_lock",
+    "store_run", "upgrade",
+]
