@@ -345,6 +345,12 @@ def _analyse(texts) -> tuple[str | None, float, bool]:
     return None, round(1.0 - doubt, 3), False
 
 
+def assess(texts: list[str]) -> tuple[str | None, bool]:
+    """(encoding or None, ambiguous) in one pass: what a reader needs per sheet."""
+    encoding, _, ambiguous = _analyse(texts)
+    return encoding, ambiguous
+
+
 def detect(texts: list[str]) -> tuple[str | None, float]:
     """("tcvn3" | "vni" | None, confidence 0–1) for a sample of a sheet's text cells.
 

@@ -43,10 +43,11 @@ def read_grids(path: Path) -> list[Grid]:
 
 
 def _to_unicode(grid: Grid) -> Grid:
-    texts = [c for row in grid.rows[:300] for c in row if isinstance(c, str) and c.strip()]
-    if legacy.is_ambiguous(texts):
+    # Distinct text cells of the first rows: enough evidence, and lists repeat "Nam", "Chủ hộ"...
+    texts = list(dict.fromkeys(c for row in grid.rows[:150] for c in row if isinstance(c, str) and c.strip()))
+    encoding, ambiguous = legacy.assess(texts)
+    if ambiguous:
         raise UnreadableFile(legacy.AMBIGUOUS_REASON)
-    encoding, _ = legacy.detect(texts)
     if encoding is None:
         return grid
     rows = [[legacy.to_unicode(c, encoding) if isinstance(c, str) else c for c in row] for row in grid.rows]
