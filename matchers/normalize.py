@@ -74,10 +74,18 @@ def _cell_to_text(value) -> str:
     return str(value)
 
 
+def map_cells(raw: pd.Series, func) -> pd.Series:
+    """``func(text of the cell)`` once per distinct raw cell value (people repeat "Nam",
+    "Đã kích hoạt", ...), mapped back onto every row."""
+    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=False)
+    results = np.empty(len(uniques), dtype=object)
+    results[:] = [func(_cell_to_text(u)) for u in uniques]
+    return pd.Series(results[codes] if len(codes) else [], index=raw.index, dtype=object)
+
+
 def normalize_ids(raw: pd.Series) -> pd.DataFrame:
     """→ columns ``national_id`` (canonical digits where any) and ``id_state``."""
-    text = raw.astype(object).map(_cell_to_text)
-    parsed = map_unique(text, _parse_id)
+    parsed = map_cells(raw, _parse_id)
     return pd.DataFrame(
         {"national_id": parsed.str[0], "id_state": parsed.str[1]}, index=raw.index
     )
@@ -125,7 +133,7 @@ def _valid_prefix(prefix3: str) -> bool:
 
 def normalize_phones(raw: pd.Series) -> pd.Series:
     """→ 10-digit national form ('0912345678'), '' where nothing was written."""
-    return map_unique(raw.astype(object).map(_cell_to_text), _parse_phone)
+    return map_cells(raw, _parse_phone)
 
 
 def phone_is_valid(phones: pd.Series) -> pd.Series:
@@ -246,7 +254,7 @@ def _parse_status(text: str) -> str:
 
 def normalize_statuses(raw: pd.Series) -> pd.Series:
     """Kết quả → not_registered / registered / approved / activated; '' if empty; 'unknown'."""
-    return map_unique(raw.astype(object).map(_cell_to_text), _parse_status)
+    return map_cells(raw, _parse_status)
 
 
 @lru_cache(maxsize=1024)
@@ -261,7 +269,7 @@ def _parse_gender(text: str) -> str:
 
 def normalize_genders(raw: pd.Series) -> pd.Series:
     """Giới tính → 'M' / 'F' / ''."""
-    return map_unique(raw.astype(object).map(_cell_to_text), _parse_gender)
+    return map_cells(raw, _parse_gender)
 
 
 CASES = {
@@ -283,7 +291,7 @@ def _parse_case(text: str) -> str:
 
 
 def normalize_cases(raw: pd.Series) -> pd.Series:
-    return map_unique(raw.astype(object).map(_cell_to_text), _parse_case)
+    return map_cells(raw, _parse_case)
 
 
 @lru_cache(maxsize=1024)
@@ -293,4 +301,4 @@ def _parse_level(text: str) -> int | None:
 
 
 def normalize_levels(raw: pd.Series) -> pd.Series:
-    return map_unique(raw.astype(object).map(_cell_to_text), _parse_level).astype("Int64")
+    return map_cells(raw, _parse_level).astype("Int64")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 
 import numpy as np
 import pandas as pd
@@ -22,10 +21,13 @@ from matchers.normalize import (
 from matchers.text import display_name, fold, map_unique
 
 
-def person_key(name_key: str, birth_date: str, ward_code: str) -> str:
-    """A stable, non-reversible key for one listed person: review decisions are kept on it, so
-    they outlive a resubmission of the same person in another file or row."""
-    return hashlib.sha1(f"{name_key}|{birth_date}|{ward_code}".encode()).hexdigest()[:16]
+def person_keys(name_key: pd.Series, birth_date: pd.Series, ward_code: pd.Series) -> pd.Series:
+    """A stable, non-reversible key for each listed person: review decisions are kept on it, so
+    they outlive a resubmission of the same person in another file or row. (pandas' fixed-key
+    SipHash over whole columns: the same person gives the same key in every run.)"""
+    keys = name_key.astype(str) + "|" + birth_date.astype(str) + "|" + ward_code.astype(str)
+    hashed = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    return pd.Series([f"{h:016x}" for h in hashed], index=name_key.index, dtype=object)
 
 
 def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
@@ -51,8 +53,7 @@ def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
     out["level"] = normalize_levels(raw["level_raw"])
     out["case_label"] = normalize_cases(raw["case_raw"])
     out["note"] = raw["note"].fillna("")
-    keys = out["name_key"] + "|" + out["birth_date"] + "|" + out["ward_code"]
-    out["person_key"] = map_unique(keys, lambda k: person_key(*k.split("|")))
+    out["person_key"] = person_keys(out["name_key"], out["birth_date"], out["ward_code"])
     # Households are listed one after another, head first: number them within each sheet.
     is_head = out["relation_key"].str.startswith("chu ho")
     out["household_seq"] = is_head.groupby([out["source"], out["sheet"]]).cumsum().astype(np.int64)
