@@ -45,29 +45,31 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")
 
 
+def _columns(frame: pd.DataFrame, cols: list[str]):
+    """Rows of a frame as tuples of plain values (itertuples over pandas strings is slow)."""
+    return zip(*(frame[c].to_numpy(dtype=object) for c in cols))
+
+
 def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findings: pd.DataFrame,
                         wards: pd.DataFrame, summary: dict) -> None:
     out = folder / "bao_cao"
     out.mkdir(exist_ok=True)
-    names = dict(zip(linked.rows.index, linked.rows["name"]))
-    rec_names = linked.recs["name"].to_numpy()
-    rows = linked.rows.assign(list_name=linked.rows["name"])
-    key = rows["source"] + "\x1f" + rows["sheet"] + "\x1f" + rows["row"].astype(str)
-    list_name_by_key = dict(zip(key, rows["list_name"]))
-    person_key_by_key = dict(zip(key, rows["person_key"]))
-    rec_pos = linked.links["rec"]
-    system_name_by_key = {
-        k: (rec_names[int(p)] if pd.notna(p) else "") for k, p in zip(key, rec_pos)
-    }
-    del names
+    rows = linked.rows
+    keys = list(_columns(rows, ["source", "sheet", "row"]))
+    rec = linked.links["rec"].to_numpy(dtype=float)
+    has = ~np.isnan(rec)
+    rec_names = linked.recs["name"].to_numpy(dtype=object)
+    system = np.where(has, rec_names[np.where(has, rec, 0).astype(np.int64)], "")
+    people = dict(zip(keys, zip(rows["name"].to_numpy(dtype=object), system, rows["person_key"].to_numpy(dtype=object))))
     _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings)
+    by_ward_f = dict(tuple(findings.groupby("ward_code", sort=False)))
+    by_ward_m = dict(tuple(matches.groupby("ward_code", sort=False)))
     for ward in wards.itertuples():
-        wf = findings[findings["ward_code"] == ward.ward_code]
-        wm = matches[matches["ward_code"] == ward.ward_code]
+        wf = by_ward_f.get(ward.ward_code, findings.iloc[:0])
+        wm = by_ward_m.get(ward.ward_code, matches.iloc[:0])
         if wf.empty and wm.empty:
             continue
-        _write_ward(out / f"{ward.ward_code}_{_slug(ward.ward_name)}.xlsx", ward, wm, wf,
-                    list_name_by_key, system_name_by_key, person_key_by_key)
+        _write_ward(out / f"{ward.ward_code}_{_slug(ward.ward_name)}.xlsx", ward, wm, wf, people)
 
 
 def _formats(wb):
@@ -86,13 +88,13 @@ def _table(ws, fmt, top: int, headers: list[str], records, widths: list[int]) ->
         ws.set_column(c, c, w)
     r = top
     for r, rec in enumerate(records, start=top + 1):
+        # Strings are text cells: an ID must never become a number in the inspectors' Excel.
         for c, v in enumerate(rec):
-            if v is None or (isinstance(v, float) and pd.isna(v)):
-                continue
-            if isinstance(v, (int, float)) and not isinstance(v, bool):
+            if isinstance(v, str):
+                if v:
+                    ws.write_string(r, c, v)
+            elif isinstance(v, int):
                 ws.write_number(r, c, v)
-            else:
-                ws.write_string(r, c, str(v), fmt["text"])
     ws.freeze_panes(top + 1, 0)
     if r > top:
         ws.autofilter(top, 0, r, len(headers) - 1)
@@ -133,9 +135,8 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
     wb.close()
 
 
-def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
-                list_names: dict, system_names: dict, person_keys: dict) -> None:
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": False})
+def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame, people: dict) -> None:
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     fmt = _formats(wb)
     ws = wb.add_worksheet("Tổng hợp")
     ws.write_string(0, 0, f"KẾT QUẢ ĐỐI CHIẾU — {ward.ward_name.upper()}", fmt["title"])
@@ -166,31 +167,32 @@ def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
     rows_f = findings[findings["source"] != ""]
     fs = wb.add_worksheet("Sai lệch")
     _table(fs, fmt, 0, ["Tệp", "Trang tính", "Dòng", "Tổ", "Số định danh", "Mã", "Nội dung", "Chi tiết"],
-           [[f.source, f.sheet, int(f.row), f.group_no, f.identity_id, f.code, CODE_LABELS.get(f.code, f.code), f.detail]
-            for f in rows_f.itertuples()], [38, 12, 7, 6, 15, 18, 30, 60])
+           [(src, sh, int(r), g, i, c, CODE_LABELS.get(c, c), d) for src, sh, r, g, i, c, d in
+            _columns(rows_f, ["source", "sheet", "row", "group_no", "identity_id", "code", "detail"])],
+           [38, 12, 7, 6, 15, 18, 30, 60])
     units = findings[findings["source"] == ""]
     us = wb.add_worksheet("Sai lệch đơn vị")
     _table(us, fmt, 0, ["Số định danh", "Tổ", "Mã", "Nội dung", "Chi tiết"],
-           [[f.identity_id, f.group_no, f.code, CODE_LABELS.get(f.code, f.code), f.detail] for f in units.itertuples()],
+           [(i, g, c, CODE_LABELS.get(c, c), d) for i, g, c, d in
+            _columns(units, ["identity_id", "group_no", "code", "detail"])],
            [15, 6, 20, 32, 70])
 
     # Review sheet (CONTRACT §5): columns source, sheet, row, identity_id, Kết luận, Ghi chú.
-    need = set(zip(rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "source"],
-                   rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "sheet"],
-                   rows_f.loc[rows_f["code"].isin(CONFIRM_CODES), "row"].astype(int)))
-    confirm = np.array([(s, sh, int(r)) in need for s, sh, r in zip(matches["source"], matches["sheet"], matches["row"])],
-                       dtype=bool)
-    review = matches[(matches["match_status"] == "review").to_numpy() | confirm]
-    reasons = rows_f.groupby(["source", "sheet", "row"])["code"].agg(lambda c: ", ".join(CODE_LABELS[x] for x in c))
+    reasons: dict[tuple, list[str]] = {}
+    for src, sh, r, c in _columns(rows_f, ["source", "sheet", "row", "code"]):
+        reasons.setdefault((src, sh, int(r)), []).append(c)
     rs = wb.add_worksheet("Xem xét")
     records = []
-    for m in review.itertuples():
-        k = f"{m.source}\x1f{m.sheet}\x1f{m.row}"
-        why = reasons.get((m.source, m.sheet, m.row), "")
-        if m.match_status == "review":
-            why = ("Cần xem xét (điểm khớp thấp)" + (", " + why if why else ""))
-        records.append([m.source, m.sheet, int(m.row), m.identity_id, list_names.get(k, ""), system_names.get(k, ""),
-                        why, "", "", person_keys.get(k, "")])
+    for src, sh, r, ident, status in _columns(matches, ["source", "sheet", "row", "identity_id", "match_status"]):
+        k = (src, sh, int(r))
+        codes = reasons.get(k, [])
+        if status != "review" and not CONFIRM_CODES.intersection(codes):
+            continue
+        why = ", ".join(CODE_LABELS[c] for c in codes)
+        if status == "review":
+            why = "Cần xem xét (điểm khớp thấp)" + (", " + why if why else "")
+        list_name, system_name, pkey = people.get(k, ("", "", ""))
+        records.append((src, sh, int(r), ident, list_name, system_name, why, "", "", pkey))
     last = _table(rs, fmt, 0, ["source", "sheet", "row", "identity_id", "Họ tên (danh sách)", "Họ tên (hệ thống)",
                                "Lý do", "Kết luận", "Ghi chú", "person_key"], records,
                   [38, 12, 7, 15, 24, 24, 40, 14, 30, 18])
