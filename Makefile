@@ -6,7 +6,7 @@ SEED   ?= 1
 SCALE  ?= city
 DEMO   := demo
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test bench bench-pg clean
 
 setup: $(BIN)/reconcile
 
@@ -27,6 +27,11 @@ test: setup
 bench: setup
 	$(BIN)/pip install -q -e '.[test,bench]'
 	$(BIN)/reconcile bench --scale $(SCALE) --seed $(SEED)
+
+# The same figures with the warehouse on a throwaway PostgreSQL 15 (store through COPY).
+bench-pg: setup
+	$(BIN)/pip install -q -e '.[test,bench]'
+	bash scripts/with-postgres sh -c '$(BIN)/reconcile bench --scale $(SCALE) --seed $(SEED) --no-splink --db "$$RECONCILE_TEST_PG_URL"'
 
 clean:
 	rm -rf $(VENV) $(DEMO) out .pytest_cache

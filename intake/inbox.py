@@ -18,7 +18,7 @@ import pandas as pd
 from intake.households import RAW_COLUMNS, current_submissions, read_household_file
 from intake.identity import ExportFile, IdentityExportError, choose_export, peek_export_date, read_export
 from intake.registry import Registry, read_registry
-from intake.reviews import DECISION_COLUMNS, read_reviews
+from intake.reviews import DECISION_COLUMNS, read_review_file
 from intake.sheets import TABLE_SUFFIXES, UnreadableFile
 from intake.units import ASSIGNMENT_COLUMNS, STAFF_COLUMNS, read_assignment_file, read_staff_file
 
@@ -89,8 +89,12 @@ def read_inbox(root: Path) -> Inbox:
 
     def entry(path: Path, kind: str, **kw) -> dict:
         e = {c: None for c in FILE_COLUMNS}
-        e.update(source=path.relative_to(root).as_posix(), sheet="", kind=kind, sha256=_sha256(path),
-                 size_bytes=path.stat().st_size, status="accepted", reason="", replaced_by="", row_count=0)
+        try:
+            digest, size = _sha256(path), path.stat().st_size
+        except OSError:  # gone or unreadable since it was listed: reading it will reject it
+            digest, size = "", 0
+        e.update(source=path.relative_to(root).as_posix(), sheet="", kind=kind, sha256=digest,
+                 size_bytes=size, status="accepted", reason="", replaced_by="", row_count=0)
         e.update(kw)
         ledger.append(e)
         return e
@@ -128,19 +132,8 @@ def read_inbox(root: Path) -> Inbox:
 
     # Household lists.
     subs = []
-    for path in _people_files(root, "households"):
-        e = entry(path, "households")
-        if path.suffix.lower() not in TABLE_SUFFIXES:
-            reject(e, f"Không phải tệp danh sách (.xlsx hoặc .csv): '{path.name}'.")
-            continue
-        try:
-            file_subs, notes = read_household_file(path, e["source"], registry)
-        except UnreadableFile as exc:
-            reject(e, str(exc))
-            continue
-        except Exception as exc:  # a bad file never stops the run
-            reject(e, UNEXPECTED.format(type(exc).__name__))
-            continue
+    read_households = lambda path, source: read_household_file(path, source, registry)  # noqa: E731
+    for e, (file_subs, notes) in _read_each(root, "households", read_households, entry, reject):
         for note in notes:
             rejected.append({"source": e["source"], "reason": note})
         subs.extend(file_subs)
@@ -157,11 +150,16 @@ def read_inbox(root: Path) -> Inbox:
         ledger.append({**e, "sheet": sup["sheet"], "status": "superseded", "replaced_by": sup["replaced_by"],
                        "ward_code": sup["ward_code"], "group_no": sup["group_no"], "row_count": 0})
 
-    assignments = _read_units(root, "assignments", read_assignment_file, registry, entry, reject, ASSIGNMENT_COLUMNS)
-    staff = _read_units(root, "staff", read_staff_file, registry, entry, reject, STAFF_COLUMNS)
+    def frames(folder: str, read, columns: list[str]) -> pd.DataFrame:
+        parts = []
+        for e, frame in _read_each(root, folder, read, entry, reject):
+            e["row_count"] = len(frame)
+            parts.append(frame)
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
-    review_files = [p for p in _people_files(root, "reviews") if p.suffix.lower() in TABLE_SUFFIXES]
-    reviews = read_reviews(root, review_files, entry, reject)
+    assignments = frames("assignments", lambda p, src: read_assignment_file(p, src, registry), ASSIGNMENT_COLUMNS)
+    staff = frames("staff", lambda p, src: read_staff_file(p, src, registry), STAFF_COLUMNS)
+    reviews = frames("reviews", read_review_file, DECISION_COLUMNS)
 
     files = pd.DataFrame(ledger, columns=FILE_COLUMNS)
     fingerprint = hashlib.sha256("".join(sorted(files["source"] + ":" + files["sha256"])).encode()).hexdigest()
@@ -175,24 +173,23 @@ def read_inbox(root: Path) -> Inbox:
     )
 
 
-def _read_units(root, folder, reader, registry, entry, reject, columns) -> pd.DataFrame:
-    frames = []
+def _read_each(root: Path, folder: str, read, entry, reject):
+    """(ledger entry, what ``read(path, source)`` made of it) for each file of a people-made
+    folder. A file that cannot be read is rejected with its reason; the loop goes on."""
     for path in _people_files(root, folder):
         e = entry(path, folder)
         if path.suffix.lower() not in TABLE_SUFFIXES:
             reject(e, f"Không phải tệp danh sách (.xlsx hoặc .csv): '{path.name}'.")
             continue
         try:
-            frame = reader(path, e["source"], registry)
+            result = read(path, e["source"])
         except UnreadableFile as exc:
             reject(e, str(exc))
             continue
         except Exception as exc:  # a bad file never stops the run
             reject(e, UNEXPECTED.format(type(exc).__name__))
             continue
-        e["row_count"] = len(frame)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+        yield e, result
 
 
 def parse_as_of(text: str | None, export_date: str) -> dt.date:

@@ -58,17 +58,3 @@ def read_review_file(path: Path, source: str) -> pd.DataFrame:
         raise UnreadableFile("Không phải sổ kiểm tra: không thấy trang có các cột source, sheet, row, "
                              "identity_id và 'Kết luận'.")
     return pd.DataFrame.from_records(records, columns=DECISION_COLUMNS)
-
-
-def read_reviews(root: Path, files: list[Path], entry, reject) -> pd.DataFrame:
-    frames = []
-    for path in files:
-        e = entry(path, "reviews")
-        try:
-            frame = read_review_file(path, e["source"])
-        except UnreadableFile as exc:
-            reject(e, str(exc))
-            continue
-        e["row_count"] = len(frame)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DECISION_COLUMNS)

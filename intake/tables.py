@@ -185,7 +185,10 @@ _DATE_IN_TITLE = re.compile(r"ngay\s*(\d{1,2})\s*(?:/|-|\.|thang)\s*(\d{1,2})\s*
 def title_date(title_lines: list[str]) -> dt.date | None:
     """The submission date written in the title block ("Ngày 20/10/2023", "ngày 20 tháng 10 năm 2023")."""
     for line in title_lines:
-        m = _DATE_IN_TITLE.search(fold(line))
+        folded = fold(line)
+        if any(w in folded for w in ("cong van", "kem theo", "quyet dinh", "ke hoach so")):
+            continue  # "(Kèm theo Công văn số 969/UBND-CATP ngày 16/10/2023)" is not the list's date
+        m = _DATE_IN_TITLE.search(folded)
         if m:
             try:
                 return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))

@@ -197,3 +197,10 @@ def test_workbook_typed_in_tcvn3_is_read_as_unicode(tmp_path):
     assert data.rejected == []
     assert data.households["name"].tolist() == ["Nguyễn Văn Hùng", "Trần Thị Hòa"]
     assert set(data.households["group_no"]) == {"1"}
+
+
+def test_the_dispatch_date_in_a_title_is_not_the_list_date():
+    from intake.tables import title_date
+
+    lines = ["DANH SÁCH CÔNG DÂN", "(Kèm theo Công văn số 969/UBND-CATP ngày 16/10/2023)", "Ngày 22/10/2023"]
+    assert title_date(lines) == dt.date(2023, 10, 22)
