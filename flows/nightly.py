@@ -138,7 +138,7 @@ def _reconcile_read_inbox(db, out, data, day, run_id, started, seconds, lap) -> 
     lap("link")
     matches, findings, wards = findings_task(data, linked, day)
     lap("findings")
-    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
+    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues)
     store_task(db, warehouse.RunData(
         run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
         seconds=dict(seconds), summary=summary, files=data.files,
@@ -151,7 +151,7 @@ def _reconcile_read_inbox(db, out, data, day, run_id, started, seconds, lap) -> 
     lap("store")
     seconds["report"] = 0.0
     seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
-    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds)
+    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues)
     t0 = time.perf_counter()
     path = report_task(out, run_id, matches, findings, summary, data, linked, wards)
     seconds["report"] = time.perf_counter() - t0

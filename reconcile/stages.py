@@ -18,7 +18,7 @@ from intake.inbox import Inbox, read_inbox
 from matchers.linkage import SETTINGS, link
 from matchers.records import normalize_identity, normalize_rows
 from reports.machine import CODES, matches_frame, sort_findings, write_run_folder
-from schemas import validate_identity, validate_rows
+from schemas import AssignmentRows, StaffRows, validate_identity, validate_rows, validate_units
 
 
 @dataclass
@@ -26,6 +26,7 @@ class Prepared:
     rows: pd.DataFrame        # normalised person-rows, with invalid_reason
     recs: pd.DataFrame        # normalised identity records
     identity_issues: dict[str, int] = field(default_factory=dict)
+    unit_issues: list[dict] = field(default_factory=list)   # assignment/staff rows not fully usable
 
 
 @dataclass
@@ -49,7 +50,13 @@ def validate_and_normalize(inbox: Inbox) -> Prepared:
     rows["invalid"] = rows["invalid_reason"] != ""
     issues = validate_identity(inbox.identity)
     recs = normalize_identity(inbox.identity)
-    return Prepared(rows=rows, recs=recs, identity_issues=issues)
+    unit_issues = []
+    for frame, model in ((inbox.assignments, AssignmentRows), (inbox.staff, StaffRows)):
+        if len(frame):
+            why = validate_units(frame, model)
+            bad = frame.loc[why != "", ["source", "sheet", "row"]].assign(reason=why[why != ""])
+            unit_issues += bad.drop_duplicates(["source", "sheet", "row"]).to_dict("records")
+    return Prepared(rows=rows, recs=recs, identity_issues=issues, unit_issues=unit_issues)
 
 
 def decisions_for_run(inbox: Inbox, rows: pd.DataFrame,
@@ -93,7 +100,7 @@ def find(inbox: Inbox, linked: Linked, as_of: dt.date) -> tuple[pd.DataFrame, pd
 
 
 def summary_of(run_id: str, as_of: dt.date, inbox: Inbox, matches: pd.DataFrame, findings: pd.DataFrame,
-               wards: pd.DataFrame, seconds: dict[str, float]) -> dict:
+               wards: pd.DataFrame, seconds: dict[str, float], unit_issues: list[dict] | None = None) -> dict:
     status = matches["match_status"].value_counts()
     counts = {k: int(status.get(k, 0)) for k in ("matched", "review", "unmatched", "invalid")}
     by_code = findings["code"].value_counts()
@@ -111,6 +118,10 @@ def summary_of(run_id: str, as_of: dt.date, inbox: Inbox, matches: pd.DataFrame,
             for r in wards.itertuples()
         },
         "files": {"read": read_sources, "rejected": inbox.rejected, "superseded": inbox.superseded},
+        # assignment and staff rows read, and those whose person cannot be checked (with why)
+        "units": {"assignment_rows": int(inbox.assignments.drop_duplicates(["source", "sheet", "row"]).shape[0]),
+                  "staff_rows": int(len(inbox.staff)),
+                  "unusable_rows": [{**r, "row": int(r["row"])} for r in (unit_issues or [])]},
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
 

@@ -69,7 +69,11 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
         wm = by_ward_m.get(ward.ward_code, matches.iloc[:0])
         if wf.empty and wm.empty:
             continue
-        _write_ward(out / f"{ward.ward_code}_{_slug(ward.ward_name)}.xlsx", ward, wm, wf, people)
+        # a ward sees the files of its own folder (or naming it) that could not be used, and why
+        slug = _slug(ward.ward_name)
+        own = [r for r in summary["files"]["rejected"]
+               if ward.ward_code in r["source"].split("/") or slug.split("_", 1)[-1] in _slug(r["source"])]
+        _write_ward(out / f"{ward.ward_code}_{slug}.xlsx", ward, wm, wf, people, own)
 
 
 def _formats(wb):
@@ -135,7 +139,8 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
     wb.close()
 
 
-def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame, people: dict) -> None:
+def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame, people: dict,
+                rejected: list[dict]) -> None:
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     fmt = _formats(wb)
     ws = wb.add_worksheet("Tổng hợp")
@@ -202,6 +207,9 @@ def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
         "validate": "list", "source": DECISIONS,
         "input_title": "Kết luận", "input_message": "Chọn: Đúng người / Không phải / Cần xác minh",
     })
+    if rejected:
+        rj = wb.add_worksheet("Tệp bị từ chối")
+        _table(rj, fmt, 0, ["Tệp", "Lý do"], [(r["source"], r["reason"]) for r in rejected], [50, 110])
     wb.close()
 
 

@@ -4,6 +4,15 @@ Pandera's own messages quote failing values (IDs, phones): they are never stored
 Only the check names, mapped to our own sanitised reasons, leave this package.
 """
 
-from schemas.models import HouseholdRows, IdentityRecords, validate_identity, validate_rows
+from schemas.models import (
+    AssignmentRows,
+    HouseholdRows,
+    IdentityRecords,
+    StaffRows,
+    validate_identity,
+    validate_rows,
+    validate_units,
+)
 
-__all__ = ["HouseholdRows", "IdentityRecords", "validate_identity", "validate_rows"]
+__all__ = ["AssignmentRows", "HouseholdRows", "IdentityRecords", "StaffRows", "validate_identity", "validate_rows",
+           "validate_units"]

@@ -48,6 +48,62 @@ class IdentityRecords(pa.DataFrameModel):
         strict = False
 
 
+class AssignmentRows(pa.DataFrameModel):
+    """Cadre ↔ group assignments, one row per (cadre row, group) (intake.units)."""
+
+    source: Series[str]
+    sheet: Series[str]
+    row: Series[int] = pa.Field(ge=1)
+    name: Series[str] = pa.Field(str_length={"min_value": 1})
+    id_state: Series[str] = pa.Field(isin=ID_STATES)
+    ward_code: Series[str] = pa.Field(str_length={"min_value": 1})
+    group_no: Series[str] = pa.Field(str_matches=r"^\d+$")
+
+    @pa.dataframe_check(element_wise=False)
+    def cadre_identified(cls, df: pd.DataFrame) -> Series[bool]:
+        """Without a usable ID the cadre's own account cannot be checked."""
+        return df["id_state"] == "ok"
+
+    class Config:
+        strict = False
+        coerce = True
+
+
+class StaffRows(pa.DataFrameModel):
+    """Agency staff rosters (intake.units)."""
+
+    source: Series[str]
+    sheet: Series[str]
+    row: Series[int] = pa.Field(ge=1)
+    name: Series[str] = pa.Field(str_length={"min_value": 1})
+    id_state: Series[str] = pa.Field(isin=ID_STATES)
+    unit_code: Series[str] = pa.Field(str_length={"min_value": 1})
+
+    @pa.dataframe_check(element_wise=False)
+    def member_identified(cls, df: pd.DataFrame) -> Series[bool]:
+        """Without a usable ID the member's account cannot be checked."""
+        return df["id_state"] == "ok"
+
+    class Config:
+        strict = False
+        coerce = True
+
+
+UNIT_REASONS = {
+    ("name", "str_length"): "Thiếu họ và tên",
+    ("ward_code", "str_length"): "Không xác định được phường/xã",
+    ("group_no", "str_matches"): "Không ghi (hoặc ghi sai) số tổ phụ trách",
+    ("unit_code", "str_length"): "Không xác định được đơn vị",
+    (None, "cadre_identified"): "Không có số định danh hợp lệ: không kiểm tra được tài khoản của cán bộ",
+    (None, "member_identified"): "Không có số định danh hợp lệ: không kiểm tra được tài khoản",
+}
+
+
+def validate_units(frame: pd.DataFrame, model) -> pd.Series:
+    """→ reason per row ('' where the row is fully usable), from the model's lazy validation."""
+    return _reasons(model, frame, UNIT_REASONS)
+
+
 # Row-level check → the reason a person reads (Vietnamese, never the failing value).
 ROW_REASONS = {
     ("name_key", "str_length"): "Thiếu họ và tên",
@@ -75,9 +131,13 @@ def validate_rows(rows: pd.DataFrame) -> pd.Series:
 
     Checks other than the two INVALID rules (e.g. an unknown status word) do not make a row
     invalid; they surface in the reader's notes instead."""
+    return _reasons(HouseholdRows, rows, ROW_REASONS)
+
+
+def _reasons(model, rows: pd.DataFrame, table: dict) -> pd.Series:
     reasons = pd.Series("", index=rows.index, dtype=object)
-    fc = _failures(HouseholdRows, rows)
-    for (column, check_prefix), reason in ROW_REASONS.items():
+    fc = _failures(model, rows)
+    for (column, check_prefix), reason in table.items():
         hit = fc["check"].str.startswith(check_prefix)
         if column is not None:
             hit &= fc["column"] == column

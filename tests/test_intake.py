@@ -204,3 +204,20 @@ def test_the_dispatch_date_in_a_title_is_not_the_list_date():
 
     lines = ["DANH SÁCH CÔNG DÂN", "(Kèm theo Công văn số 969/UBND-CATP ngày 16/10/2023)", "Ngày 22/10/2023"]
     assert title_date(lines) == dt.date(2023, 10, 22)
+
+
+def test_assignment_rows_without_a_usable_id_are_accounted_for(tmp_path):
+    from reconcile import stages
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    write_xlsx(inbox / "households" / "30733" / "to_01.xlsx", {"Tổ 1": canonical_sheet()})
+    header = ["STT", "Họ và tên", "Số định danh cá nhân", "Đơn vị công tác", "Số điện thoại", "Phường/xã",
+              "Tổ NDTQ phụ trách"]
+    write_xlsx(inbox / "assignments" / "30733.xlsx", {"DS": [["PHƯỜNG VĨNH THANH VÂN"], header,
+               [1, "Nguyễn Văn Hùng", "091085001234", "Công an phường", "", "Vĩnh Thanh Vân", "1; 2"],
+               [2, "Trần Thị Hòa", "", "Đoàn phường", "", "Vĩnh Thanh Vân", "2"]]})
+    data = read_inbox(inbox)
+    prepared = stages.validate_and_normalize(data)
+    assert [(r["row"], r["reason"]) for r in prepared.unit_issues] == [
+        (4, "Không có số định danh hợp lệ: không kiểm tra được tài khoản của cán bộ")]
+    assert sorted(data.assignments["group_no"]) == ["1", "2", "2"]  # the row still assigns its group
