@@ -70,8 +70,9 @@ def read_household_file(path: Path, source: str, registry: Registry) -> tuple[li
     parts = source.split("/")[1:]  # below households/
     folder_ward = None
     for part in parts[:-1]:
-        folder_ward = registry.resolve_ward(part) or registry.find_ward_in(part) or folder_ward
-    file_ward = registry.find_ward_in(Path(parts[-1]).stem.replace("_", " ")) if parts else None
+        folder_ward = registry.resolve_ward(part) or registry.find_ward_in(part.replace("_", " ")) or folder_ward
+    file_ward = (registry.find_ward_in(Path(parts[-1]).stem.replace("_", " "), hint=folder_ward)
+                 if parts else None)
     path_group = None
     for part in parts:
         path_group = group_in(Path(part).stem.replace("_", " ")) or path_group
@@ -89,9 +90,10 @@ def read_household_file(path: Path, source: str, registry: Registry) -> tuple[li
             last_error = exc
             notes.append(f"Trang tính '{grid.sheet}': {exc}")
             continue
-        title_ward = next((w for w in map(registry.find_ward_in, table.title_lines) if w), None)
+        title_ward = next((w for w in (registry.find_ward_in(t, hint=folder_ward) for t in table.title_lines)
+                           if w), None)
         title_group = next((g for g in map(group_in, table.title_lines) if g), None)
-        sheet_ward = registry.find_ward_in(grid.sheet) if grid.sheet else None
+        sheet_ward = registry.find_ward_in(grid.sheet, hint=folder_ward) if grid.sheet else None
         sheet_group = group_in(grid.sheet) if grid.sheet else None
         ward = title_ward or sheet_ward or folder_ward or file_ward or ""
         group = title_group or sheet_group or path_group or ""
@@ -106,7 +108,7 @@ def read_household_file(path: Path, source: str, registry: Registry) -> tuple[li
                 cell = rec.get("ward", "")
                 key = str(cell)
                 if key not in ward_cache:
-                    ward_cache[key] = registry.resolve_ward(cell)
+                    ward_cache[key] = registry.resolve_ward(cell, hint=folder_ward or title_ward)
                 w = ward_cache[key] or ward
             g = (_group_cell(rec.get("group", "")) or group) if has_group_col else group
             if not w:

@@ -8,31 +8,58 @@ from pathlib import Path
 
 import pandas as pd
 
-from matchers.text import fold
+from matchers.text import clean_text, fold
 
 _WARD_WORDS = re.compile(r"^(phuong|xa|thi tran|p\.|x\.|p|x)\s+")
+_WARD_WORDS_EXACT = re.compile(r"^(phường|xã|thị trấn|p\.|x\.|p|x)\s+")
+_PUNCT = re.compile(r"[^\w ]+")
 
 
-def _ward_name_key(text: str) -> str:
-    f = re.sub(r"[^a-z0-9 ]+", " ", fold(text)).strip()
-    f = re.sub(r"\s+", " ", f)
-    return _WARD_WORDS.sub("", f).strip()
+def _exact_key(text: str) -> str:
+    """Lower-case NFC words, diacritics kept ("Vĩnh Thanh" and "Vĩnh Thạnh" stay apart)."""
+    return re.sub(r"\s+", " ", _PUNCT.sub(" ", clean_text(str(text)).lower())).strip()
+
+
+def _folded_key(text: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]+", " ", fold(str(text)))).strip()
 
 
 @dataclass
 class Registry:
+    """Wards are named by code, by name with or without diacritics, with or without the word
+    Phường/Xã. A province repeats names ("Phường 1" in every town; "Vĩnh Thanh" and "Vĩnh Thạnh"
+    fold alike), so a name that fits several wards is settled by a hint (the ward of the file's
+    folder) or left unresolved — never guessed."""
+
     wards: pd.DataFrame      # ward_code, ward_name, target
     groups: pd.DataFrame     # ward_code, group_no, quarter, households
     agencies: pd.DataFrame   # unit_code, unit_name, kind
-    _by_key: dict[str, str] = field(default_factory=dict, repr=False)
+    _codes: set = field(default_factory=set, repr=False)
+    _keys: list = field(default_factory=list, repr=False)   # (kind, key, codes), longest key first
+    _seen: dict = field(default_factory=dict, repr=False)   # find_ward_in cache: titles repeat
 
     def __post_init__(self) -> None:
+        exact: dict[str, set] = {}
+        folded: dict[str, set] = {}
         for code, name in zip(self.wards["ward_code"], self.wards["ward_name"]):
-            self._by_key[code] = code
-            self._by_key[_ward_name_key(name)] = code
+            self._codes.add(code)
+            e, f = _exact_key(name), _folded_key(name)
+            bare_e, bare_f = _WARD_WORDS_EXACT.sub("", e).strip(), _WARD_WORDS.sub("", f).strip()
+            for table, full, bare in ((exact, e, bare_e), (folded, f, bare_f)):
+                table.setdefault(full, set()).add(code)
+                if bare and not bare.isdigit():  # "1" alone is not a ward: "Phường 1" is
+                    table.setdefault(bare, set()).add(code)
+        self._keys = sorted([("exact", k, v) for k, v in exact.items()] + [("folded", k, v) for k, v in folded.items()],
+                            key=lambda t: (-len(t[1]), t[0]))
 
-    def resolve_ward(self, text) -> str | None:
-        """A ward code from a code, a name, with or without diacritics or 'Phường'/'Xã'."""
+    @staticmethod
+    def _pick(codes: set, hint: str | None) -> str | None:
+        if len(codes) == 1:
+            return next(iter(codes))
+        return hint if hint in codes else None
+
+    def resolve_ward(self, text, hint: str | None = None) -> str | None:
+        """The ward a cell or a folder name means (code, or its whole name)."""
         if text is None:
             return None
         s = str(text).strip()
@@ -40,16 +67,35 @@ class Registry:
             s = s[:-2]
         if not s:
             return None
-        return self._by_key.get(s) or self._by_key.get(_ward_name_key(s))
+        if s in self._codes:
+            return s
+        e, f = _exact_key(s), _folded_key(s)
+        for kind, key, codes in self._keys:
+            if key == (e if kind == "exact" else f):
+                return self._pick(codes, hint)
+        bare = _WARD_WORDS.sub("", f).strip()
+        if bare.isdigit():
+            for kind, key, codes in self._keys:
+                if kind == "folded" and key.endswith(" " + bare) and _WARD_WORDS.match(key):
+                    return self._pick(codes, hint)
+        return None
 
-    def find_ward_in(self, text: str) -> str | None:
+    def find_ward_in(self, text: str, hint: str | None = None) -> str | None:
         """A ward named anywhere inside a line of text ("PHƯỜNG VĨNH THANH VÂN - TỔ 5")."""
-        key = " " + _ward_name_key(text) + " "
-        best = None
-        for k, code in self._by_key.items():
-            if k and (" " + k + " ") in key and (best is None or len(k) > len(best[0])):
-                best = (k, code)
-        return best[1] if best else None
+        if (text, hint) not in self._seen:
+            self._seen[(text, hint)] = self._find_ward_in(text, hint)
+        return self._seen[(text, hint)]
+
+    def _find_ward_in(self, text: str, hint: str | None) -> str | None:
+        e = " " + _exact_key(text) + " "
+        f = " " + _folded_key(text) + " "
+        for kind, key, codes in self._keys:  # longest (most specific) name first
+            if key and (" " + key + " ") in (e if kind == "exact" else f):
+                return self._pick(codes, hint)
+        for code in self._codes:
+            if f" {code} " in f:
+                return code
+        return None
 
 
 def read_registry(inbox: Path) -> Registry:

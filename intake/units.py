@@ -35,15 +35,19 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> pd.Data
     """One row per (cadre row, group). A cadre is identified by his national ID."""
     frames = []
     folder_ward = next((w for w in map(registry.resolve_ward, source.split("/")[1:-1]) if w), None)
-    file_ward = registry.find_ward_in(Path(source).stem.replace("_", " ")) or registry.resolve_ward(Path(source).stem)
+    file_ward = (registry.find_ward_in(Path(source).stem.replace("_", " "), hint=folder_ward)
+                 or registry.resolve_ward(Path(source).stem, hint=folder_ward))
     for grid in read_grids(path):
         if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
             continue
         table = read_table(grid.sheet, grid.rows, ASSIGNMENT_LOOKUP, ("name", "national_id"))
         f = table.frame
-        title_ward = next((w for w in map(registry.find_ward_in, table.title_lines) if w), None)
-        default_ward = title_ward or registry.find_ward_in(grid.sheet or "") or folder_ward or file_ward or ""
-        ward = f["ward"].map(registry.resolve_ward).fillna(default_ward) if "ward" in f else default_ward
+        hint = folder_ward or file_ward
+        title_ward = next((w for w in (registry.find_ward_in(t, hint=hint) for t in table.title_lines) if w), None)
+        default_ward = (title_ward or registry.find_ward_in(grid.sheet or "", hint=hint) or folder_ward
+                        or file_ward or "")
+        resolve = {v: registry.resolve_ward(v, hint=default_ward or None) for v in f["ward"].unique()} if "ward" in f else {}
+        ward = f["ward"].map(resolve).fillna(default_ward) if "ward" in f else default_ward
         ids = normalize_ids(f["national_id"] if "national_id" in f else pd.Series("", index=f.index))
         base = pd.DataFrame({
             "source": source, "sheet": grid.sheet, "row": f["row"].astype(int),

@@ -221,3 +221,23 @@ def test_assignment_rows_without_a_usable_id_are_accounted_for(tmp_path):
     assert [(r["row"], r["reason"]) for r in prepared.unit_issues] == [
         (4, "Không có số định danh hợp lệ: không kiểm tra được tài khoản của cán bộ")]
     assert sorted(data.assignments["group_no"]) == ["1", "2", "2"]  # the row still assigns its group
+
+
+def test_repeated_ward_names_in_a_province_are_settled_by_the_folder_never_guessed():
+    import pandas as pd
+
+    from intake.registry import Registry
+
+    reg = Registry(
+        wards=pd.DataFrame({"ward_code": ["101", "201", "301", "302"],
+                            "ward_name": ["Phường 1", "Phường 1", "Phường Vĩnh Thanh", "Xã Vĩnh Thạnh"],
+                            "target": [1, 1, 1, 1]}),
+        groups=pd.DataFrame(columns=["ward_code", "group_no"]), agencies=pd.DataFrame(columns=["unit_code"]))
+    assert reg.find_ward_in("PHƯỜNG 1") is None                      # two towns have one
+    assert reg.find_ward_in("PHƯỜNG 1", hint="201") == "201"         # the folder says which
+    assert reg.find_ward_in("Tổ NDTQ số 1 - Khu phố 1") is None      # "1" alone names no ward
+    assert reg.find_ward_in("PHƯỜNG VĨNH THANH") == "301"            # diacritics tell them apart
+    assert reg.find_ward_in("XÃ VĨNH THẠNH - TỔ 3") == "302"
+    assert reg.resolve_ward("vinh thanh") is None                    # folded, both fit
+    assert reg.resolve_ward("vinh thanh", hint="302") == "302"
+    assert reg.resolve_ward("301") == "301"
