@@ -41,7 +41,7 @@ HOUSEHOLD_ALIASES: dict[str, tuple[str, ...]] = {
     "case": _keys("Trường hợp", "Ghi chú trường hợp"),
     "note": _keys("Ghi chú"),
     "ward": _keys("Phường/xã", "Phường, xã", "Phường", "Xã", "Đơn vị hành chính"),
-    "group": _keys("Tổ NDTQ", "Tổ", "Tổ nhân dân tự quản", "Số tổ"),
+    "group": _keys("Tổ NDTQ", "Tổ", "Tổ nhân dân tự quản", "Số tổ", "Tổ NDTQ số", "Tổ số", "Số tổ NDTQ"),
 }
 
 ASSIGNMENT_ALIASES: dict[str, tuple[str, ...]] = {

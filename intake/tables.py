@@ -116,6 +116,7 @@ def _is_numbering_row(row: list) -> bool:
 
 
 _DIGITS = re.compile(r"\d")
+_DETAIL_FIELDS = ("gender", "phone", "relation", "address", "result", "level", "case")
 _NUMBERISH = re.compile(r"[\d\s./\-+'’,eE]+")
 
 
@@ -157,8 +158,10 @@ def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields:
         stt = row[stt_col] if stt_col is not None and stt_col < width else ""
         numbered = (isinstance(stt, (int, float)) and not isinstance(stt, bool) and stt == stt) or (
             isinstance(stt, str) and stt.strip().isdigit())
-        if numbered:  # the common case: a numbered row is a person-row if it names anyone
-            if any(_names_a_person(k, values.get(k, "")) for k in key_fields):
+        if numbered:  # the common case: a numbered row is a person-row if it names anyone,
+            # or carries a person's details without a name (an INVALID row, still accounted for)
+            if any(_names_a_person(k, values.get(k, "")) for k in key_fields) or sum(
+                    1 for k in _DETAIL_FIELDS if _text(values.get(k, ""))) >= 2:
                 values["row"] = idx + 1
                 records.append(values)
             continue
