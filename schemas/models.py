@@ -48,45 +48,36 @@ class IdentityRecords(pa.DataFrameModel):
         strict = False
 
 
-class AssignmentRows(pa.DataFrameModel):
-    """Cadre ↔ group assignments, one row per (cadre row, group) (intake.units)."""
+class _UnitPeople(pa.DataFrameModel):
+    """People on a unit's list (cadres, staff): each must be identifiable to check his account."""
 
     source: Series[str]
     sheet: Series[str]
     row: Series[int] = pa.Field(ge=1)
     name: Series[str] = pa.Field(str_length={"min_value": 1})
     id_state: Series[str] = pa.Field(isin=ID_STATES)
+
+    @pa.dataframe_check(element_wise=False)
+    def identified(cls, df: pd.DataFrame) -> Series[bool]:
+        """Without a usable ID the person's own account cannot be checked."""
+        return df["id_state"] == "ok"
+
+    class Config:
+        strict = False
+        coerce = True
+
+
+class AssignmentRows(_UnitPeople):
+    """Cadre ↔ group assignments, one row per (cadre row, group) (intake.units)."""
+
     ward_code: Series[str] = pa.Field(str_length={"min_value": 1})
     group_no: Series[str] = pa.Field(str_matches=r"^\d+$")
 
-    @pa.dataframe_check(element_wise=False)
-    def cadre_identified(cls, df: pd.DataFrame) -> Series[bool]:
-        """Without a usable ID the cadre's own account cannot be checked."""
-        return df["id_state"] == "ok"
 
-    class Config:
-        strict = False
-        coerce = True
-
-
-class StaffRows(pa.DataFrameModel):
+class StaffRows(_UnitPeople):
     """Agency staff rosters (intake.units)."""
 
-    source: Series[str]
-    sheet: Series[str]
-    row: Series[int] = pa.Field(ge=1)
-    name: Series[str] = pa.Field(str_length={"min_value": 1})
-    id_state: Series[str] = pa.Field(isin=ID_STATES)
     unit_code: Series[str] = pa.Field(str_length={"min_value": 1})
-
-    @pa.dataframe_check(element_wise=False)
-    def member_identified(cls, df: pd.DataFrame) -> Series[bool]:
-        """Without a usable ID the member's account cannot be checked."""
-        return df["id_state"] == "ok"
-
-    class Config:
-        strict = False
-        coerce = True
 
 
 UNIT_REASONS = {
@@ -94,8 +85,7 @@ UNIT_REASONS = {
     ("ward_code", "str_length"): "Không xác định được phường/xã",
     ("group_no", "str_matches"): "Không ghi (hoặc ghi sai) số tổ phụ trách",
     ("unit_code", "str_length"): "Không xác định được đơn vị",
-    (None, "cadre_identified"): "Không có số định danh hợp lệ: không kiểm tra được tài khoản của cán bộ",
-    (None, "member_identified"): "Không có số định danh hợp lệ: không kiểm tra được tài khoản",
+    (None, "identified"): "Không có số định danh hợp lệ: không kiểm tra được tài khoản của người này",
 }
 
 
