@@ -11,8 +11,6 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import pandas as pd
-
 from intake.headers import HOUSEHOLD_ALIASES, build_lookup
 from intake.registry import Registry
 from intake.sheets import UnreadableFile, read_grids

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import phonenumbers
 
-from matchers.text import fold, map_unique
+from matchers.text import fold
 
 # ---------------------------------------------------------------- reference tables
 

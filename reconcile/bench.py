@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import resource
-import sys
 import time
 from pathlib import Path
 
@@ -171,6 +170,3 @@ def main(args) -> int:
     bench(args.scale, args.seed, Path(args.work), splink=not args.no_splink, db=args.db)
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(0)

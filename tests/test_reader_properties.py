@@ -12,7 +12,6 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from intake.headers import HOUSEHOLD_ALIASES
 from intake.inbox import read_inbox
 from matchers.text import fold
 from tests.test_intake import _encode_cp1258
