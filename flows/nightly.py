@@ -122,15 +122,16 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
         day = parse_as_of(as_of, data.export["export_date"])
         run_id = stages.run_id_for(data, day)
         try:
-            path = _reconcile_read_inbox(db, out, data, day, run_id, started, seconds, lap)
+            path = _validate_to_report(db, out, data, day, run_id, started, seconds, lap)
         except BaseException as exc:
-            # The run is visible as failed (with the error type only), never half-written.
+            # The run is visible as failed, never half-written. Our messages carry no personal
+            # data, and mark_failed strips anything shaped like an ID or a phone number anyway.
             warehouse.mark_failed(db, run_id, day, started, f"{type(exc).__name__}: {exc}"[:500])
             raise
     return path
 
 
-def _reconcile_read_inbox(db, out, data, day, run_id, started, seconds, lap) -> str:
+def _validate_to_report(db, out, data, day, run_id, started, seconds, lap) -> str:
     prepared = validate_task(data)
     lap("validate")
     decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))

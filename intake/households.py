@@ -14,7 +14,7 @@ from pathlib import Path
 from intake.headers import HOUSEHOLD_ALIASES, build_lookup
 from intake.registry import Registry
 from intake.sheets import UnreadableFile, read_grids
-from intake.tables import read_table, title_date
+from intake.tables import cell_text, read_table, title_date
 from matchers.text import fold
 
 LOOKUP = build_lookup(HOUSEHOLD_ALIASES)
@@ -138,25 +138,17 @@ def _filled(v) -> bool:
 
 def _raw_record(rec: dict, source: str, sheet: str, ward: str, group: str, date) -> tuple:
     """One person-row in RAW_COLUMNS order, cells as the file stored them."""
-    dob, gender = rec.get("dob", ""), _str(rec.get("gender", ""))
+    dob, gender = rec.get("dob", ""), cell_text(rec.get("gender", ""))
     if "dob_male" in rec or "dob_female" in rec:  # the old form: the date sits in the column of the sex
         male, female = rec.get("dob_male", ""), rec.get("dob_female", "")
         dob, gender = (male, "Nam") if _filled(male) else ((female, "Nữ") if _filled(female) else ("", ""))
-    result = _str(rec.get("result", ""))
+    result = cell_text(rec.get("result", ""))
     if not result:
         result = next((label for col, label in _STATUS_COLUMNS.items() if _filled(rec.get(col, ""))), "")
-    return (source, sheet, rec["row"], ward, group, date, _str(rec.get("name", "")), dob, gender,
-            rec.get("national_id", ""), rec.get("phone", ""), _str(rec.get("relation", "")),
-            _str(rec.get("address", "")), result, rec.get("level", ""), _str(rec.get("case", "")),
-            _str(rec.get("note", "")))
-
-
-def _str(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
+    return (source, sheet, rec["row"], ward, group, date, cell_text(rec.get("name", "")), dob, gender,
+            rec.get("national_id", ""), rec.get("phone", ""), cell_text(rec.get("relation", "")),
+            cell_text(rec.get("address", "")), result, rec.get("level", ""), cell_text(rec.get("case", "")),
+            cell_text(rec.get("note", "")))
 
 
 def current_submissions(subs: list[Submission]) -> tuple[list[Submission], list[dict]]:

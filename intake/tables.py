@@ -40,7 +40,8 @@ class Table:
         return pd.DataFrame.from_records(self.records, columns=columns) if self.records else pd.DataFrame(columns=columns)
 
 
-def _text(cell) -> str:
+def cell_text(cell) -> str:
+    """A cell as trimmed text: '' for empty, 5.0 → '5' (Excel stores whole numbers as floats)."""
     if cell is None or cell == "":
         return ""
     if isinstance(cell, float) and cell.is_integer():
@@ -98,9 +99,9 @@ def locate_table(rows: list[list], lookup: dict[str, str]) -> tuple[int, dict[st
 def _only_sub_header(row: list, fields: dict[str, int]) -> bool:
     """A second header row: nothing under 'Họ và tên', every filled cell a sub-header word."""
     name_col = fields["name"]
-    if name_col < len(row) and _text(row[name_col]):
+    if name_col < len(row) and cell_text(row[name_col]):
         return False
-    cells = [c for c in row if _text(c)]
+    cells = [c for c in row if cell_text(c)]
     return bool(cells) and all(isinstance(c, str) and header_key(c) in _SUB_LOOKUP for c in cells)
 
 
@@ -123,7 +124,7 @@ _NUMBERISH = re.compile(r"[\d\s./\-+'’,eE]+")
 def _names_a_person(field: str, value) -> bool:
     """A key cell that could belong to a person: a name that is not a closing phrase, an ID or a
     birth date with digits in it."""
-    text = _text(value)
+    text = cell_text(value)
     if not text:
         return False
     if field == "name":
@@ -142,7 +143,7 @@ def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields:
     """Person-rows: rows below the header with a value in any of ``key_fields`` that are not
     totals or signatures. Every other row is blank or part of the layout."""
     header, fields, start = locate_table(rows, lookup)
-    title_lines = [" ".join(_text(c) for c in r if _text(c)) for r in rows[:header]]
+    title_lines = [" ".join(cell_text(c) for c in r if cell_text(c)) for r in rows[:header]]
     title_lines = [t for t in title_lines if t]
     records = []
     closing = False  # below a total or signature line only numbered or ID/date rows are people
@@ -161,11 +162,11 @@ def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields:
         if numbered:  # the common case: a numbered row is a person-row if it names anyone,
             # or carries a person's details without a name (an INVALID row, still accounted for)
             if any(_names_a_person(k, values.get(k, "")) for k in key_fields) or sum(
-                    1 for k in _DETAIL_FIELDS if _text(values.get(k, ""))) >= 2:
+                    1 for k in _DETAIL_FIELDS if cell_text(values.get(k, ""))) >= 2:
                 values["row"] = idx + 1
                 records.append(values)
             continue
-        nonempty = [t for t in map(_text, row) if t]
+        nonempty = [t for t in map(cell_text, row) if t]
         if not nonempty:
             continue
         if any(is_footer([c]) for c in nonempty):

@@ -80,10 +80,6 @@ LEVEL_NAMES = {f: tuple(lv.name for lv in levels) for f, levels in SETTINGS.comp
 MISSING = -1
 
 
-def _code(field: str, level: str) -> int:
-    return LEVEL_NAMES[field].index(level)
-
-
 # ------------------------------------------------------------------ sides as arrays
 
 

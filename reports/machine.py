@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from findings.rows import FINDING_COLUMNS
+
 MATCH_COLUMNS = ["source", "sheet", "row", "ward_code", "group_no", "match_status", "identity_id",
                  "method", "score", "reported_status", "system_status"]
-DISCREPANCY_COLUMNS = ["source", "sheet", "row", "ward_code", "group_no", "identity_id", "code", "detail"]
+DISCREPANCY_COLUMNS = FINDING_COLUMNS  # CONTRACT §3 discrepancies.csv
 CODES = ["INVALID", "ID_MALFORMED", "ID_INCONSISTENT", "ID_MISSING", "ID_MISMATCH", "NOT_FOUND",
          "NAME_MISMATCH", "DOB_MISMATCH", "GENDER_MISMATCH", "PHONE_MISMATCH", "STATUS_OVERSTATED",
          "STATUS_OUTDATED", "DUPLICATE", "OUT_OF_AREA", "NOT_LISTED", "GROUP_UNASSIGNED",
