@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from rapidfuzz import process
 from rapidfuzz.distance import JaroWinkler
 
@@ -85,44 +87,88 @@ MISSING = -1
 
 @dataclass
 class Side:
-    """One side of the linkage as plain arrays (positions are row / record numbers)."""
+    """One side of the linkage as plain integer arrays (positions are row / record numbers).
+    Text fields are codes into tables shared by both sides (-1 = empty), so comparing two
+    people is comparing integers; only names go back to text, for Jaro–Winkler."""
 
     nid: np.ndarray        # int64 12-digit ID, -1 where none
-    name: np.ndarray       # folded name (object)
-    given: np.ndarray      # last word of the folded name (object)
-    date: np.ndarray       # 'YYYY-MM-DD' / 'YYYY-00-00' / '' (object)
+    name: np.ndarray       # code of the folded name in ``Tables.names``
+    given: np.ndarray      # code of the given name (last word of the folded name)
+    date: np.ndarray       # code of 'YYYY-MM-DD' / 'YYYY-00-00'
     year: np.ndarray       # int, 0 where unknown
     year_only: np.ndarray  # bool
     gender: np.ndarray     # int8: 0 unknown, 1 M, 2 F
-    phone: np.ndarray      # object, '' where none
-    ward: np.ndarray       # int codes shared by both sides
+    phone: np.ndarray      # code of the phone number
+    ward: np.ndarray       # code of the ward
     household: np.ndarray  # int: listed household (rows) or MA_HO code (records)
 
 
 def _ids_to_int(ids: pd.Series) -> np.ndarray:
-    s = ids.fillna("").astype(str)
-    ok = s.str.fullmatch(r"\d{12}").fillna(False).to_numpy()
-    out = np.full(len(s), -1, dtype=np.int64)
-    out[ok] = s[ok].astype(np.int64).to_numpy()
+    """'012345678901' → 12345678901; anything but twelve digits → -1 (Arrow's C++ regex and cast:
+    a Python loop over millions of IDs is a visible part of a province run)."""
+    arr = pa.array(ids.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    ok = pc.fill_null(pc.match_substring_regex(arr, r"^\d{12}$"), False)
+    out = np.full(len(arr), -1, dtype=np.int64)
+    out[np.asarray(ok)] = pc.cast(arr.filter(ok), pa.int64()).to_numpy()
     return out
 
 
-def _side(df: pd.DataFrame, id_col: str, ward_codes: dict, household: np.ndarray) -> Side:
-    date = df["birth_date"].fillna("").astype(str)
-    year = pd.to_numeric(date.str[:4], errors="coerce").fillna(0).astype(np.int64).to_numpy()
-    name = df["name_key"].fillna("").astype(str)
-    return Side(
-        nid=_ids_to_int(df[id_col]),
-        name=name.to_numpy(dtype=object),
-        given=name.str.rsplit(" ", n=1).str[-1].fillna("").to_numpy(dtype=object),
-        date=date.to_numpy(dtype=object),
-        year=year,
-        year_only=date.str.endswith("-00-00").to_numpy(),
-        gender=df["gender"].map({"M": 1, "F": 2}).fillna(0).astype(np.int8).to_numpy(),
-        phone=df["phone"].fillna("").astype(str).to_numpy(dtype=object),
-        ward=df["ward_code"].map(ward_codes).fillna(-1).astype(np.int64).to_numpy(),
-        household=household,
-    )
+def _codes(*columns: pd.Series) -> tuple[list[np.ndarray], np.ndarray]:
+    """Codes shared by several text columns ('' and missing → -1) and the table of values."""
+    values = [c.fillna("").astype(str).to_numpy(dtype=object) for c in columns]
+    codes, uniques = pd.factorize(np.concatenate(values))
+    uniques = np.asarray(uniques, dtype=object)
+    empty = np.flatnonzero(uniques == "")
+    if len(empty):
+        codes = np.where(codes == empty[0], -1, codes)
+    out, start = [], 0
+    for v in values:
+        out.append(codes[start:start + len(v)].astype(np.int32))
+        start += len(v)
+    return out, uniques
+
+
+def _per_value(codes: np.ndarray, table: np.ndarray, fill) -> np.ndarray:
+    """table[code], with ``fill`` where code is -1."""
+    padded = np.append(table, np.array([fill], dtype=table.dtype))
+    return padded[codes]
+
+
+@dataclass
+class Tables:
+    names: np.ndarray  # folded names by code (object)
+
+
+def _sides(rows: pd.DataFrame, recs: pd.DataFrame, listed_household: np.ndarray,
+           ma_ho: np.ndarray) -> tuple[Side, Side, Tables]:
+    """Both sides, coded against shared tables; string work happens once per distinct value."""
+    (r_name, c_name), names = _codes(rows["name_key"], recs["name_key"])
+    given_of = np.array([n.rsplit(" ", 1)[-1] for n in names], dtype=object)
+    given_codes, _ = pd.factorize(given_of)
+    given_codes = np.where(given_of == "", -1, given_codes).astype(np.int32)
+    (r_date, c_date), dates = _codes(rows["birth_date"], recs["birth_date"])
+    year_of = np.array([int(d[:4]) if d[:4].isdigit() else 0 for d in dates], dtype=np.int64)
+    yonly_of = np.array([d.endswith("-00-00") for d in dates], dtype=bool)
+    (r_phone, c_phone), _ = _codes(rows["phone"], recs["phone"])
+    (r_ward, c_ward), _ = _codes(rows["ward_code"], recs["ward_code"])
+
+    def side(df, id_col, name, date, phone, ward, household) -> Side:
+        return Side(
+            nid=_ids_to_int(df[id_col]),
+            name=name,
+            given=_per_value(name, given_codes, -1),
+            date=date,
+            year=_per_value(date, year_of, 0),
+            year_only=_per_value(date, yonly_of, False),
+            gender=df["gender"].map({"M": 1, "F": 2}).fillna(0).astype(np.int8).to_numpy(),
+            phone=phone,
+            ward=ward,
+            household=household,
+        )
+
+    return (side(rows, "national_id", r_name, r_date, r_phone, r_ward, listed_household),
+            side(recs, "identity_id", c_name, c_date, c_phone, c_ward, ma_ho),
+            Tables(names=names))
 
 
 # ------------------------------------------------------------------ candidate generation
@@ -130,16 +176,19 @@ def _side(df: pd.DataFrame, id_col: str, ward_codes: dict, household: np.ndarray
 
 def _join(left_keys: list[np.ndarray], right_keys: list[np.ndarray], lmask: np.ndarray, rmask: np.ndarray,
           max_block: int | None = None) -> pd.DataFrame:
-    """Equi-join on several key columns, each factorised jointly into one int64 key."""
-    nl = len(left_keys[0])
-    combined_l = np.zeros(nl, dtype=np.int64)
+    """Equi-join on several non-negative integer key columns (combined into one int64 key)."""
+    combined_l = np.zeros(len(left_keys[0]), dtype=np.int64)
     combined_r = np.zeros(len(right_keys[0]), dtype=np.int64)
+    span = 1
     for lk, rk in zip(left_keys, right_keys):
-        codes, uniques = pd.factorize(np.concatenate([lk, rk]))
-        combined_l = combined_l * (len(uniques) + 1) + codes[:nl]
-        combined_r = combined_r * (len(uniques) + 1) + codes[nl:]
-    left = pd.DataFrame({"k": combined_l[lmask], "row": np.nonzero(lmask)[0]})
-    right = pd.DataFrame({"k": combined_r[rmask], "rec": np.nonzero(rmask)[0]})
+        width = int(max(lk.max(initial=0), rk.max(initial=0))) + 2
+        span *= width
+        if span >= 2 ** 62:
+            raise OverflowError("blocking key too wide")
+        combined_l = combined_l * width + (lk.astype(np.int64) + 1)
+        combined_r = combined_r * width + (rk.astype(np.int64) + 1)
+    left = pd.DataFrame({"k": combined_l[lmask], "row": np.flatnonzero(lmask)})
+    right = pd.DataFrame({"k": combined_r[rmask], "rec": np.flatnonzero(rmask)})
     if max_block is not None and len(right):
         sizes = right.groupby("k")["rec"].transform("size")
         right = right[sizes.to_numpy() <= max_block]
@@ -174,36 +223,51 @@ def _id_variants(q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.concatenate(pos), np.concatenate(var)
 
 
+# |a - b| of two 12-digit numbers one substitution apart is k·10^p (k 1..9); one adjacent
+# transposition apart, 9·k·10^p. A difference of that shape is confirmed on the digits around p
+# (a borrow can fake it: 100 - 099 = 1). Arithmetic on the pairs, not a (pairs × 12) digit table.
+_SUB_PLACE = {k * 10 ** p: p for k in range(1, 10) for p in range(12)}
+_SWAP_PLACE = {9 * k * 10 ** p: p for k in range(1, 10) for p in range(11)}
+_TEN = 10 ** np.arange(14, dtype=np.int64)
+
+
 def _one_edit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """a[i], b[i] (12-digit ints) one substitution or adjacent transposition apart."""
-    ok = (a >= 0) & (b >= 0) & (a != b)
     out = np.zeros(len(a), bool)
-    if not ok.any():
+    ok = np.flatnonzero((a >= 0) & (b >= 0) & (a != b))
+    if not len(ok):
         return out
-    da, db = _digits(a[ok]), _digits(b[ok])
-    diff = da != db
-    nd = diff.sum(1)
-    first = diff.argmax(1)
-    nxt = np.minimum(first + 1, 11)
-    r = np.arange(len(da))
-    trans = (nd == 2) & diff[r, nxt] & (da[r, first] == db[r, nxt]) & (da[r, nxt] == db[r, first])
-    out[ok] = (nd == 1) | trans
+    x, y = a[ok], b[ok]
+    diff = np.abs(x - y)
+    hit = np.zeros(len(ok), bool)
+    for table, width in ((_SUB_PLACE, 1), (_SWAP_PLACE, 2)):
+        cand = np.flatnonzero(np.isin(diff, np.fromiter(table, np.int64)))
+        if not len(cand):
+            continue
+        place = pd.Series(diff[cand]).map(table).to_numpy(np.int64)
+        low, high = _TEN[place], _TEN[place + width]
+        xs, ys = x[cand], y[cand]
+        same = (xs % low == ys % low) & (xs // high == ys // high)  # only digits p..p+width-1 differ
+        if width == 2:
+            same &= ((xs // low) % 10 == (ys // (low * 10)) % 10) & ((xs // (low * 10)) % 10 == (ys // low) % 10)
+        hit[cand] |= same
+    out[ok] = hit
     return out
 
 
 def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS) -> pd.DataFrame:
-    """→ DataFrame(row, rec), unique, from the union of the blocking rules."""
-    has_date = np.array([bool(x) for x in R.date]) & usable
-    c_date = np.array([bool(x) for x in C.date])
-    r_name = np.array([bool(x) for x in R.name]) & usable
-    c_name = np.array([bool(x) for x in C.name])
+    """→ DataFrame(row, rec), unique, sorted by row then record, from the union of the blocking rules."""
+    has_date = (R.date >= 0) & usable
+    c_date = C.date >= 0
+    r_name = (R.name >= 0) & usable
+    c_name = C.name >= 0
     parts = []
     for rule in s.blocking:
         if rule == ("national_id",):
             parts.append(_join([R.nid], [C.nid], usable & (R.nid >= 0), C.nid >= 0))
         elif rule == ("id_one_edit",):
             # only IDs that are not in the export at all: a typo is the likely story
-            unknown = usable & (R.nid >= 0) & ~np.isin(R.nid, C.nid)
+            unknown = usable & (R.nid >= 0) & ~pd.Series(R.nid).isin(C.nid).to_numpy()
             rows = np.nonzero(unknown)[0]
             qpos, variants = _id_variants(R.nid[rows])
             order = np.argsort(C.nid)
@@ -224,21 +288,27 @@ def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS
         elif rule == ("ward_code", "name_key"):
             parts.append(_join([R.ward, R.name], [C.ward, C.name], r_name, c_name, s.max_block))
         elif rule == ("phone",):
-            rp = np.array([bool(x) for x in R.phone]) & usable
-            cp = np.array([bool(x) for x in C.phone])
-            parts.append(_join([R.phone], [C.phone], rp, cp, s.max_block))
+            parts.append(_join([R.phone], [C.phone], (R.phone >= 0) & usable, C.phone >= 0, s.max_block))
         else:
             raise ValueError(f"unknown blocking rule {rule}")
-    pairs = pd.concat(parts, ignore_index=True)
-    key = pairs["row"].to_numpy().astype(np.int64) * (len(C.nid) + 1) + pairs["rec"].to_numpy()
-    _, first = np.unique(key, return_index=True)
-    return pairs.iloc[np.sort(first)].reset_index(drop=True)
+    return _unique_pairs(np.concatenate([p["row"].to_numpy() for p in parts]),
+                         np.concatenate([p["rec"].to_numpy() for p in parts]), len(C.nid))
+
+
+def _unique_pairs(row: np.ndarray, rec: np.ndarray, n_recs: int) -> pd.DataFrame:
+    """Distinct (row, rec), sorted by row then rec: each row's candidates are one run, which
+    is what lets ``decide`` find the best two per row without sorting by weight."""
+    key = row.astype(np.int64) * (n_recs + 1) + rec
+    key.sort()  # sort + neighbour test: np.unique's hash path is several times slower here
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    return pd.DataFrame({"row": key // (n_recs + 1), "rec": key % (n_recs + 1)})
 
 
 # ------------------------------------------------------------------ comparison
 
 
-def compare(R: Side, C: Side, pairs: pd.DataFrame, name_freq: np.ndarray, s: Settings = SETTINGS) -> pd.DataFrame:
+def compare(R: Side, C: Side, pairs: pd.DataFrame, tables: Tables, name_freq: np.ndarray,
+            s: Settings = SETTINGS) -> pd.DataFrame:
     """Comparison level codes for every pair (-1 where either side is missing)."""
     ri = pairs["row"].to_numpy()
     ci = pairs["rec"].to_numpy()
@@ -250,10 +320,13 @@ def compare(R: Side, C: Side, pairs: pd.DataFrame, name_freq: np.ndarray, s: Set
     out["id"] = np.select([a < 0, exact, one], [MISSING, 0, 1], 2).astype(np.int8)
 
     rn, cn = R.name[ri], C.name[ci]
-    jw = (np.asarray(process.cpdist(rn.tolist(), cn.tolist(), scorer=JaroWinkler.normalized_similarity,
-                                    workers=-1)) if len(ri) else np.empty(0))
-    n_exact = rn == cn
-    empty = np.array([not x for x in rn], dtype=bool)
+    empty = rn < 0
+    n_exact = ~empty & (rn == cn)
+    jw = np.where(n_exact, 1.0, 0.0)
+    fuzzy = np.flatnonzero(~empty & ~n_exact & (cn >= 0))
+    if len(fuzzy):
+        jw[fuzzy] = process.cpdist(tables.names[rn[fuzzy]].tolist(), tables.names[cn[fuzzy]].tolist(),
+                                   scorer=JaroWinkler.normalized_similarity, workers=-1)
     out["name"] = np.select([empty, n_exact, jw >= s.name_close, jw >= s.name_similar],
                             [MISSING, 0, 1, 2], 3).astype(np.int8)
     out["name_sim"] = jw
@@ -268,8 +341,7 @@ def compare(R: Side, C: Side, pairs: pd.DataFrame, name_freq: np.ndarray, s: Set
     rg, cg = R.gender[ri], C.gender[ci]
     out["gender"] = np.select([(rg == 0) | (cg == 0), rg == cg], [MISSING, 0], 1).astype(np.int8)
     rp, cp = R.phone[ri], C.phone[ci]
-    p_missing = np.array([not x for x in rp], dtype=bool) | np.array([not x for x in cp], dtype=bool)
-    out["phone"] = np.select([p_missing, rp == cp], [MISSING, 0], 1).astype(np.int8)
+    out["phone"] = np.select([(rp < 0) | (cp < 0), rp == cp], [MISSING, 0], 1).astype(np.int8)
     out["ward"] = np.where(R.ward[ri] == C.ward[ci], 0, 1).astype(np.int8)
     out["household"] = np.full(len(ri), MISSING, np.int8)
     return pd.DataFrame(out)
@@ -294,7 +366,8 @@ def weigh(levels: pd.DataFrame, weights: dict) -> np.ndarray:
     return total
 
 
-def estimate_weights(R: Side, C: Side, levels: pd.DataFrame, name_freq: np.ndarray, s: Settings = SETTINGS,
+def estimate_weights(R: Side, C: Side, levels: pd.DataFrame, tables: Tables, name_freq: np.ndarray,
+                     s: Settings = SETTINGS,
                      prior: float = 50.0, sample: int = 200_000, seed: int = 0, min_records: int = 2000) -> dict:
     """Fellegi–Sunter m and u from this run's data, shrunk toward the defaults of ``s``.
 
@@ -313,7 +386,7 @@ def estimate_weights(R: Side, C: Side, levels: pd.DataFrame, name_freq: np.ndarr
     rng = np.random.default_rng(seed)
     n = min(sample, n_r * 4)
     rand = compare(R, C, pd.DataFrame({"row": rng.integers(0, n_r, n), "rec": rng.integers(0, n_c, n)}),
-                   name_freq, s)
+                   tables, name_freq, s)
     by_id = levels[levels["id"] == 0]
     by_nd = levels[(levels["name"] == 0) & (levels["dob"] == 0) & (levels["ward"] == 0)]
     p_same = 1.0 / n_c
@@ -360,26 +433,34 @@ def household_context(R: Side, C: Side, levels: pd.DataFrame, anchors: pd.DataFr
 # ------------------------------------------------------------------ decision
 
 
+def _best_two(rows: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``rows`` sorted (each row's pairs one run) → (position of each row's best pair, the
+    runner-up's weight or -inf). Two segmented maxima: no sort of the pairs by weight."""
+    if not len(rows):
+        return np.empty(0, np.int64), np.empty(0)
+    new = np.r_[True, rows[1:] != rows[:-1]]
+    starts = np.flatnonzero(new)
+    seg = np.cumsum(new) - 1
+    top = np.maximum.reduceat(weight, starts)
+    at_top = np.flatnonzero(weight == top[seg])
+    best = at_top[np.r_[True, seg[at_top][1:] != seg[at_top][:-1]]]  # first of ties
+    rest = weight.copy()
+    rest[best] = -np.inf
+    return best, np.maximum.reduceat(rest, starts)
+
+
 def decide(n_rows: int, levels: pd.DataFrame, weight: np.ndarray, s: Settings = SETTINGS,
            taken: np.ndarray | None = None) -> pd.DataFrame:
-    """Per row: the best pair, the runner-up's weight and the status.
+    """Per row: the best pair, the runner-up's weight and the status. ``levels`` is sorted by row.
 
     ``taken``: records confidently matched by some row (from a first pass); a row whose best
     candidate is taken and that does not clear the match weight itself is unmatched, not review."""
-    rows = levels["row"].to_numpy()
-    order = np.lexsort((-weight, rows))
-    r_sorted = rows[order]
-    first = np.ones(len(order), bool)
-    first[1:] = r_sorted[1:] != r_sorted[:-1]
-    second = np.zeros(len(order), bool)
-    second[1:] = first[:-1] & ~first[1:]
-    best_idx = order[first]
+    best_idx, runner = _best_two(levels["row"].to_numpy(), weight)
     best = levels.iloc[best_idx].set_index("row")
-    best["weight"] = weight[best_idx]
-    runner = pd.Series(weight[order[second]], index=r_sorted[second])
-    best["runner_up"] = runner.reindex(best.index).to_numpy()
-    margin = best["weight"].to_numpy() - best["runner_up"].fillna(-np.inf).to_numpy()
-    w = best["weight"].to_numpy()
+    w = weight[best_idx]
+    best["weight"] = w
+    best["runner_up"] = np.where(np.isfinite(runner), runner, np.nan)
+    margin = w - runner
     status = np.where((w >= s.match_weight) & (margin >= s.margin), "matched",
                       np.where(w >= s.review_weight, "review", "unmatched"))
     if taken is not None:
@@ -398,12 +479,20 @@ def method_of(best: pd.DataFrame) -> np.ndarray:
 
 
 def agreements_of(best: pd.DataFrame) -> np.ndarray:
-    """'id=exact name=close dob=exact ...': which fields agreed, for every match."""
-    parts = []
-    for f in FIELDS:
-        names = np.array(list(LEVEL_NAMES[f]) + ["missing"], dtype=object)
-        parts.append(f + "=" + names[best[f].to_numpy().astype(np.int64)])
-    return np.array([" ".join(t) for t in zip(*parts)], dtype=object) if parts and len(best) else np.array([], object)
+    """'id=exact name=close dob=exact ...': which fields agreed, for every match. Built once per
+    distinct combination of levels (a few hundred), shared by the rows that have it."""
+    if not len(best):
+        return np.array([], object)
+    key = np.zeros(len(best), np.int64)
+    for f in FIELDS:  # levels are -1..3: one base-5 digit per field
+        key = key * 5 + best[f].to_numpy().astype(np.int64) + 1
+    which, combos = pd.factorize(key)
+    labels = []
+    for combo in combos:
+        digits = [(int(combo) // 5 ** (len(FIELDS) - 1 - i)) % 5 for i in range(len(FIELDS))]
+        labels.append(" ".join(f"{f}={(LEVEL_NAMES[f] + ('missing',))[d - 1]}" for f, d in zip(FIELDS, digits)))
+    labels = np.array(labels, dtype=object)
+    return labels[which]
 
 
 def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame,
@@ -424,8 +513,8 @@ def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame
         keyed = pairs.merge(banned.assign(_ban=True), on=["row", "rec"], how="left")
         pairs = pairs[keyed["_ban"].isna().to_numpy()]
     forced = d.loc[d["decision"] == "same", ["row", "rec"]].astype(np.int64).drop_duplicates("row")
-    pairs = pd.concat([pairs, forced], ignore_index=True).drop_duplicates(ignore_index=True)
-    return pairs, forced
+    both = pd.concat([pairs, forced], ignore_index=True)
+    return _unique_pairs(both["row"].to_numpy(), both["rec"].to_numpy(), len(recs)), forced
 
 
 def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
@@ -437,22 +526,23 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     index = rows.index
     rows = rows.reset_index(drop=True)
     recs = recs.reset_index(drop=True)
-    ward_codes = {w: i for i, w in enumerate(pd.unique(pd.concat([rows["ward_code"], recs["ward_code"]])))}
     listed_household = rows.groupby(["source", "sheet", "household_seq"], sort=False).ngroup().to_numpy()
     ma_ho = pd.factorize(recs["household_code"].fillna(""))[0].astype(np.int64)
-    R = _side(rows, "national_id", ward_codes, listed_household.astype(np.int64))
-    C = _side(recs, "identity_id", ward_codes, ma_ho)
-    name_freq = pd.Series(C.name).map(pd.Series(C.name).value_counts(normalize=True)).to_numpy(dtype=float)
+    R, C, tables = _sides(rows, recs, listed_household.astype(np.int64), ma_ho)
+    # share of the export carrying each record's folded name (term frequency; '' counts as a name)
+    counts = np.bincount(C.name + 1, minlength=len(tables.names) + 1)
+    name_freq = counts[C.name + 1] / max(len(C.name), 1)
     usable = ~rows["invalid"].to_numpy(dtype=bool) if "invalid" in rows else np.ones(len(rows), bool)
 
     pairs = candidate_pairs(R, C, usable, s)
     pairs, forced = _apply_decisions(pairs, rows, recs, decisions, usable)
-    levels = compare(R, C, pairs, name_freq, s)
-    weights = estimate_weights(R, C, levels, name_freq, s)
+    levels = compare(R, C, pairs, tables, name_freq, s)
+    weights = estimate_weights(R, C, levels, tables, name_freq, s)
     weight = weigh(levels, weights)
     first = decide(len(rows), levels, weight, s)
     anchored = first[(first["match_status"] == "matched") & (first["id"] == 0)]
     anchors = pd.DataFrame({"row": anchored.index.to_numpy(), "rec": anchored["rec"].astype(np.int64).to_numpy()})
+    del first, anchored
     levels["household"] = household_context(R, C, levels, anchors)
     weight = weigh(levels, weights)
     if len(forced):
@@ -462,7 +552,9 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     taken = np.zeros(len(recs), bool)
     confident = second_pass[second_pass["match_status"] == "matched"]
     taken[confident["rec"].astype(np.int64).to_numpy()] = True
+    del second_pass, confident
     best = decide(len(rows), levels, weight, s, taken=taken)
+    del levels, weight, pairs
 
     has = best["rec"].notna().to_numpy()
     rec = best["rec"].to_numpy()
