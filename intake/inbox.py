@@ -8,8 +8,13 @@ only a missing registry or identity export does (``InboxError``).
 from __future__ import annotations
 
 import datetime as dt
+import contextlib
+import functools
 import hashlib
+import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -123,43 +128,64 @@ def read_inbox(root: Path) -> Inbox:
     for e in ledger:
         if e["kind"] == "identity" and e["status"] == "accepted" and e["source"] != chosen.source:
             e.update(status="superseded", replaced_by=chosen.source)
-    try:
-        identity = read_export(chosen.path)
-    except (IdentityExportError, OSError, ValueError) as exc:
-        raise InboxError(f"identity export {chosen.source} is unreadable: {exc}") from exc
-    export_entry = next(e for e in ledger if e["source"] == chosen.source)
-    export_entry["row_count"] = len(identity)
 
-    # Household lists.
-    subs = []
-    read_households = lambda path, source: read_household_file(path, source, registry)  # noqa: E731
-    for e, (file_subs, notes) in _read_each(root, "households", read_households, entry, reject):
-        for note in notes:
-            rejected.append({"source": e["source"], "reason": note})
-        subs.extend(file_subs)
-        e["row_count"] = sum(len(s.rows) for s in file_subs)
-    current, superseded = current_submissions(subs)
-    households = pd.DataFrame.from_records([r for s in current for r in s.rows], columns=RAW_COLUMNS)
-    households = households.astype({c: object for c in ("dob_raw", "id_raw", "phone_raw", "level_raw")})
-    by_source = {e["source"]: e for e in ledger}
-    for s in current:
-        by_source[s.source].update(ward_code=s.ward_code, group_no=s.group_no, submitted_on=s.submitted_on)
-    for sup in superseded:
-        e = by_source[sup["source"]]
+    # People-made files are listed (and hashed) now and read in the background, by a pool of
+    # processes for a big inbox, while this process loads the identity export.
+    readers = {
+        "households": functools.partial(read_household_file, registry=registry),
+        "assignments": functools.partial(read_assignment_file, registry=registry),
+        "staff": functools.partial(read_staff_file, registry=registry),
+        "reviews": read_review_file,
+    }
+    listed = {folder: [(entry(p, folder), p) for p in _people_files(root, folder)] for folder in readers}
+    households_end = len(ledger)  # where the ledger lists superseded household sheets
+    with _reader_pool([p for files in listed.values() for _, p in files]) as pool:
+        results = {folder: _read_all(readers[folder], files, pool) for folder, files in listed.items()}
+        try:
+            identity = read_export(chosen.path)
+        except (IdentityExportError, OSError, ValueError) as exc:
+            raise InboxError(f"identity export {chosen.source} is unreadable: {exc}") from exc
+        export_entry = next(e for e in ledger if e["source"] == chosen.source)
+        export_entry["row_count"] = len(identity)
+
+        # Household lists.
+        subs = []
+        for e, (ok, result) in results["households"]:
+            if not ok:
+                reject(e, result)
+                continue
+            file_subs, notes = result
+            for note in notes:
+                rejected.append({"source": e["source"], "reason": note})
+            subs.extend(file_subs)
+            e["row_count"] = sum(len(s.rows) for s in file_subs)
+        current, superseded = current_submissions(subs)
+        households = pd.DataFrame.from_records([r for s in current for r in s.rows], columns=RAW_COLUMNS)
+        del subs
+        households = households.astype({c: object for c in ("dob_raw", "id_raw", "phone_raw", "level_raw")})
+        by_source = {e["source"]: e for e in ledger}
+        for s in current:
+            by_source[s.source].update(ward_code=s.ward_code, group_no=s.group_no, submitted_on=s.submitted_on)
         # A workbook may be only partly replaced (one sheet of several); the ledger says so per sheet.
-        ledger.append({**e, "sheet": sup["sheet"], "status": "superseded", "replaced_by": sup["replaced_by"],
-                       "ward_code": sup["ward_code"], "group_no": sup["group_no"], "row_count": 0})
+        ledger[households_end:households_end] = [
+            {**by_source[sup["source"]], "sheet": sup["sheet"], "status": "superseded",
+             "replaced_by": sup["replaced_by"], "ward_code": sup["ward_code"], "group_no": sup["group_no"],
+             "row_count": 0}
+            for sup in superseded]
 
-    def frames(folder: str, read, columns: list[str]) -> pd.DataFrame:
-        parts = []
-        for e, frame in _read_each(root, folder, read, entry, reject):
-            e["row_count"] = len(frame)
-            parts.append(frame)
-        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+        def frames(folder: str, columns: list[str]) -> pd.DataFrame:
+            parts = []
+            for e, (ok, frame) in results[folder]:
+                if not ok:
+                    reject(e, frame)
+                    continue
+                e["row_count"] = len(frame)
+                parts.append(frame)
+            return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
 
-    assignments = frames("assignments", lambda p, src: read_assignment_file(p, src, registry), ASSIGNMENT_COLUMNS)
-    staff = frames("staff", lambda p, src: read_staff_file(p, src, registry), STAFF_COLUMNS)
-    reviews = frames("reviews", read_review_file, DECISION_COLUMNS)
+        assignments = frames("assignments", ASSIGNMENT_COLUMNS)
+        staff = frames("staff", STAFF_COLUMNS)
+        reviews = frames("reviews", DECISION_COLUMNS)
 
     files = pd.DataFrame(ledger, columns=FILE_COLUMNS)
     fingerprint = hashlib.sha256("".join(sorted(files["source"] + ":" + files["sha256"])).encode()).hexdigest()
@@ -173,23 +199,79 @@ def read_inbox(root: Path) -> Inbox:
     )
 
 
-def _read_each(root: Path, folder: str, read, entry, reject):
-    """(ledger entry, what ``read(path, source)`` made of it) for each file of a people-made
-    folder. A file that cannot be read is rejected with its reason; the loop goes on."""
-    for path in _people_files(root, folder):
-        e = entry(path, folder)
-        if path.suffix.lower() not in TABLE_SUFFIXES:
-            reject(e, f"Không phải tệp danh sách (.xlsx hoặc .csv): '{path.name}'.")
-            continue
+# A province sends ~10,000 workbooks; reading them is mostly Python per cell, so they are read
+# by a pool of processes (one per core) once there are enough of them to pay for its start-up.
+PARALLEL_MIN_FILES = 200
+PARALLEL_MIN_BYTES = 32 << 20
+
+
+def read_workers(paths: list[Path]) -> int:
+    """How many processes read ``paths``: RECONCILE_READ_WORKERS if set, else one per core for
+    a big inbox and 1 (this process alone) for a small one."""
+    forced = os.environ.get("RECONCILE_READ_WORKERS", "").strip()
+    if forced.isdigit():
+        return max(1, int(forced))
+    if len(paths) < PARALLEL_MIN_FILES:
+        return 1
+    size = 0
+    for p in paths:
         try:
-            result = read(path, e["source"])
-        except UnreadableFile as exc:
-            reject(e, str(exc))
-            continue
-        except Exception as exc:  # a bad file never stops the run
-            reject(e, UNEXPECTED.format(type(exc).__name__))
-            continue
-        yield e, result
+            size += p.stat().st_size
+        except OSError:
+            pass
+    return max(1, min(os.cpu_count() or 1, 8)) if size >= PARALLEL_MIN_BYTES else 1
+
+
+@contextlib.contextmanager
+def _reader_pool(paths: list[Path]):
+    """A pool of reader processes, or None where this process reads alone."""
+    workers = read_workers(paths)
+    if workers < 2:
+        yield None
+        return
+    # spawn, not fork: the flow's process has threads (Prefect) that fork would copy mid-lock.
+    # Like any spawned pool, this needs a script that calls read_inbox to guard its main code.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)  # a fatal inbox: do not read the rest
+        raise
+    pool.shutdown(wait=True)
+
+
+def _read_one(read, path: Path, source: str) -> tuple[bool, object]:
+    """(True, what ``read`` made of the file) or (False, the reason it is rejected)."""
+    if path.suffix.lower() not in TABLE_SUFFIXES:
+        return False, f"Không phải tệp danh sách (.xlsx hoặc .csv): '{path.name}'."
+    try:
+        return True, read(path, source)
+    except UnreadableFile as exc:
+        return False, str(exc)
+    except Exception as exc:  # a bad file never stops the run
+        return False, UNEXPECTED.format(type(exc).__name__)
+
+
+def _read_all(read, files: list[tuple[dict, Path]], pool: ProcessPoolExecutor | None):
+    """(ledger entry, (ok, result of ``_read_one``)) for each file, in order. With a pool, every
+    file is submitted now and read in the background; ``read`` must then be picklable."""
+    if pool is None:
+        return ((e, _read_one(read, p, e["source"])) for e, p in files)
+    results = pool.map(_read_one, [read] * len(files), [p for _, p in files], [e["source"] for e, _ in files],
+                       chunksize=16)
+    return zip((e for e, _ in files), _resilient(results, read, files))
+
+
+def _resilient(results, read, files):
+    """The pool's results; should a worker die, the files it had not finished are read here."""
+    done = 0
+    try:
+        for result in results:
+            done += 1
+            yield result
+    except BrokenProcessPool:
+        for e, p in files[done:]:
+            yield _read_one(read, p, e["source"])
 
 
 def parse_as_of(text: str | None, export_date: str) -> dt.date:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections import Counter
 from functools import lru_cache
 
 __all__ = ["AMBIGUOUS_REASON", "ENCODINGS", "detect", "is_ambiguous", "is_syllable", "to_unicode"]
@@ -305,24 +306,26 @@ def _analyse(texts) -> tuple[str | None, float, bool]:
     loss = {e: 0 for e in ENCODINGS}      # valid as typed, not read as e
     only = {e: 0 for e in ENCODINGS}      # valid read as e, not read as the other encoding
     seen_texts = seen_words = 0
+    sample: list[str] = []
     for text in texts:
         if not isinstance(text, str) or not text.strip():
             continue
         seen_texts += 1
         if seen_texts > _SAMPLE_TEXTS or seen_words > _SAMPLE_WORDS:
             break
-        for word in _WORD.findall(text):
-            seen_words += 1
-            if word.isascii():
-                continue
-            raw, t, v, uni, foreign = _readings(word)
-            counts["n"] += 1
-            counts["unicode"] += uni
-            counts["foreign"] += foreign
-            for e, ok, other in (("tcvn3", t, v), ("vni", v, t)):
-                gain[e] += ok and not raw
-                loss[e] += raw and not ok
-                only[e] += ok and not other
+        words = _WORD.findall(text)
+        seen_words += len(words)
+        sample += words
+    # Each distinct word once, weighted by how often it occurs: lists repeat names and labels.
+    for word, times in Counter(w for w in sample if not w.isascii()).items():
+        raw, t, v, uni, foreign = _readings(word)
+        counts["n"] += times
+        counts["unicode"] += uni * times
+        counts["foreign"] += foreign * times
+        for e, ok, other in (("tcvn3", t, v), ("vni", v, t)):
+            gain[e] += (ok and not raw) * times
+            loss[e] += (raw and not ok) * times
+            only[e] += (ok and not other) * times
     n = counts["n"]
     if n == 0:
         return None, 1.0, False

@@ -241,3 +241,18 @@ def test_repeated_ward_names_in_a_province_are_settled_by_the_folder_never_guess
     assert reg.resolve_ward("vinh thanh") is None                    # folded, both fit
     assert reg.resolve_ward("vinh thanh", hint="302") == "302"
     assert reg.resolve_ward("301") == "301"
+
+
+def test_a_pool_of_readers_reads_exactly_what_one_reader_reads(small_city, monkeypatch):
+    """A province inbox is read by one process per core; the result must not depend on it:
+    same person-rows in the same order, same ledger, same rejections."""
+    import pandas as pd
+
+    monkeypatch.setenv("RECONCILE_READ_WORKERS", "1")
+    alone = read_inbox(small_city / "inbox")
+    monkeypatch.setenv("RECONCILE_READ_WORKERS", "2")
+    pooled = read_inbox(small_city / "inbox")
+    assert len(alone.households) > 1000 and alone.rejected  # a real inbox, bad files included
+    pd.testing.assert_frame_equal(pooled.households, alone.households)
+    pd.testing.assert_frame_equal(pooled.files, alone.files)
+    assert pooled.rejected == alone.rejected and pooled.superseded == alone.superseded
