@@ -133,6 +133,7 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
 
 def _validate_to_report(db, out, data, day, run_id, started, seconds, lap) -> str:
     prepared = validate_task(data)
+    stages.release_raw(data)
     lap("validate")
     decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))
     linked = link_task(prepared, decisions)
