@@ -8,10 +8,8 @@ only a missing registry or identity export does (``InboxError``).
 from __future__ import annotations
 
 import datetime as dt
-import contextlib
 import functools
 import hashlib
-import multiprocessing
 import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -26,6 +24,7 @@ from intake.registry import Registry, read_registry
 from intake.reviews import DECISION_COLUMNS, read_review_file
 from intake.sheets import TABLE_SUFFIXES, UnreadableFile
 from intake.units import ASSIGNMENT_COLUMNS, STAFF_COLUMNS, read_assignment_file, read_staff_file
+from reconcile.workers import process_pool, worker_count
 
 FILE_COLUMNS = ["source", "sheet", "kind", "sha256", "size_bytes", "ward_code", "group_no",
                 "submitted_on", "status", "reason", "replaced_by", "row_count"]
@@ -199,45 +198,20 @@ def read_inbox(root: Path) -> Inbox:
     )
 
 
-# A province sends ~10,000 workbooks; reading them is mostly Python per cell, so they are read
-# by a pool of processes (one per core) once there are enough of them to pay for its start-up.
+# Reading is Python per cell: a big inbox is read by a pool of processes (reconcile.workers).
 PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 32 << 20
 
 
-def read_workers(paths: list[Path]) -> int:
-    """How many processes read ``paths``: RECONCILE_READ_WORKERS if set, else one per core for
-    a big inbox and 1 (this process alone) for a small one."""
-    forced = os.environ.get("RECONCILE_READ_WORKERS", "").strip()
-    if forced.isdigit():
-        return max(1, int(forced))
-    if len(paths) < PARALLEL_MIN_FILES:
-        return 1
-    size = 0
-    for p in paths:
-        try:
-            size += p.stat().st_size
-        except OSError:
-            pass
-    return max(1, min(os.cpu_count() or 1, 8)) if size >= PARALLEL_MIN_BYTES else 1
-
-
-@contextlib.contextmanager
 def _reader_pool(paths: list[Path]):
-    """A pool of reader processes, or None where this process reads alone."""
-    workers = read_workers(paths)
-    if workers < 2:
-        yield None
-        return
-    # spawn, not fork: the flow's process has threads (Prefect) that fork would copy mid-lock.
-    # Like any spawned pool, this needs a script that calls read_inbox to guard its main code.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    try:
-        yield pool
-    except BaseException:
-        pool.shutdown(wait=True, cancel_futures=True)  # a fatal inbox: do not read the rest
-        raise
-    pool.shutdown(wait=True)
+    size = 0
+    if len(paths) >= PARALLEL_MIN_FILES:
+        for p in paths:
+            try:
+                size += p.stat().st_size
+            except OSError:
+                pass
+    return process_pool(worker_count(size >= PARALLEL_MIN_BYTES))
 
 
 def _read_one(read, path: Path, source: str) -> tuple[bool, object]:

@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
 
 from matchers.text import fold
+from reconcile.workers import process_pool, worker_count
 
 CODE_LABELS = {
     "INVALID": "Dòng không xử lý được",
@@ -50,30 +52,44 @@ def _columns(frame: pd.DataFrame, cols: list[str]):
     return zip(*(frame[c].to_numpy(dtype=object) for c in cols))
 
 
+# Ward workbooks are Python per cell (xlsxwriter): past this many person-rows they are written by
+# a pool of processes, one workbook per task.
+PARALLEL_MIN_ROWS = 200_000
+
+
 def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findings: pd.DataFrame,
                         wards: pd.DataFrame, summary: dict) -> None:
     out = folder / "bao_cao"
     out.mkdir(exist_ok=True)
     rows = linked.rows
-    keys = list(_columns(rows, ["source", "sheet", "row"]))
+    if len(matches) != len(rows):
+        raise ValueError("matches must be aligned with the linked rows")
     rec = linked.links["rec"].to_numpy(dtype=float)
     has = ~np.isnan(rec)
     rec_names = linked.recs["name"].to_numpy(dtype=object)
-    system = np.where(has, rec_names[np.where(has, rec, 0).astype(np.int64)], "")
-    people = dict(zip(keys, zip(rows["name"].to_numpy(dtype=object), system, rows["person_key"].to_numpy(dtype=object))))
-    _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings)
+    # The names beside each row (list and system) and its person_key, for the review sheet.
+    people = matches.assign(
+        list_name=rows["name"].to_numpy(dtype=object),
+        system_name=np.where(has, rec_names[np.where(has, rec, 0).astype(np.int64)], ""),
+        person_key=rows["person_key"].to_numpy(dtype=object))
     by_ward_f = dict(tuple(findings.groupby("ward_code", sort=False)))
-    by_ward_m = dict(tuple(matches.groupby("ward_code", sort=False)))
-    for ward in wards.itertuples():
+    by_ward_m = dict(tuple(people.groupby("ward_code", sort=False)))
+    jobs = []
+    for ward in wards.itertuples(index=False):
         wf = by_ward_f.get(ward.ward_code, findings.iloc[:0])
-        wm = by_ward_m.get(ward.ward_code, matches.iloc[:0])
+        wm = by_ward_m.get(ward.ward_code, people.iloc[:0])
         if wf.empty and wm.empty:
             continue
         # a ward sees the files of its own folder (or naming it) that could not be used, and why
         slug = _slug(ward.ward_name)
         own = [r for r in summary["files"]["rejected"]
                if ward.ward_code in r["source"].split("/") or slug.split("_", 1)[-1] in _slug(r["source"])]
-        _write_ward(out / f"{ward.ward_code}_{slug}.xlsx", ward, wm, wf, people, own)
+        jobs.append((out / f"{ward.ward_code}_{slug}.xlsx", ward._asdict(), wm, wf, own))
+    with process_pool(worker_count(len(matches) >= PARALLEL_MIN_ROWS)) as pool:
+        done = [pool.submit(_write_ward, *job) for job in jobs] if pool else [_write_ward(*job) for job in jobs]
+        _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings)
+        for future in done if pool else ():
+            future.result()
 
 
 def _formats(wb):
@@ -139,8 +155,11 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
     wb.close()
 
 
-def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame, people: dict,
+def _write_ward(path: Path, ward: dict, matches: pd.DataFrame, findings: pd.DataFrame,
                 rejected: list[dict]) -> None:
+    """One ward's workbook. ``matches`` carries list_name, system_name and person_key besides
+    the matches.csv columns."""
+    ward = SimpleNamespace(**ward)
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     fmt = _formats(wb)
     ws = wb.add_worksheet("Tổng hợp")
@@ -188,7 +207,9 @@ def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
         reasons.setdefault((src, sh, int(r)), []).append(c)
     rs = wb.add_worksheet("Xem xét")
     records = []
-    for src, sh, r, ident, status in _columns(matches, ["source", "sheet", "row", "identity_id", "match_status"]):
+    for src, sh, r, ident, status, list_name, system_name, pkey in _columns(
+            matches, ["source", "sheet", "row", "identity_id", "match_status", "list_name", "system_name",
+                      "person_key"]):
         k = (src, sh, int(r))
         codes = reasons.get(k, [])
         if status != "review" and not CONFIRM_CODES.intersection(codes):
@@ -196,7 +217,6 @@ def _write_ward(path: Path, ward, matches: pd.DataFrame, findings: pd.DataFrame,
         why = ", ".join(CODE_LABELS[c] for c in codes)
         if status == "review":
             why = "Cần xem xét (điểm khớp thấp)" + (", " + why if why else "")
-        list_name, system_name, pkey = people.get(k, ("", "", ""))
         records.append((src, sh, int(r), ident, list_name, system_name, why, "", "", pkey))
     last = _table(rs, fmt, 0, ["source", "sheet", "row", "identity_id", "Họ tên (danh sách)", "Họ tên (hệ thống)",
                                "Lý do", "Kết luận", "Ghi chú", "person_key"], records,

@@ -248,9 +248,9 @@ def test_a_pool_of_readers_reads_exactly_what_one_reader_reads(small_city, monke
     same person-rows in the same order, same ledger, same rejections."""
     import pandas as pd
 
-    monkeypatch.setenv("RECONCILE_READ_WORKERS", "1")
+    monkeypatch.setenv("RECONCILE_WORKERS", "1")
     alone = read_inbox(small_city / "inbox")
-    monkeypatch.setenv("RECONCILE_READ_WORKERS", "2")
+    monkeypatch.setenv("RECONCILE_WORKERS", "2")
     pooled = read_inbox(small_city / "inbox")
     assert len(alone.households) > 1000 and alone.rejected  # a real inbox, bad files included
     pd.testing.assert_frame_equal(pooled.households, alone.households)

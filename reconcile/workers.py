@@ -1,0 +1,42 @@
+"""Process pools for the two stages that are Python per cell: reading workbooks and writing them.
+
+A province sends ~10,900 workbooks and gets ~120 ward workbooks back; on one core each side
+costs a minute or more. Either stage hands its files to one process per core once there is
+enough work to pay for starting them (about a second); a city or a test runs in-process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+MAX_WORKERS = 8
+
+
+def worker_count(enough_work: bool) -> int:
+    """RECONCILE_WORKERS if set (1 = this process alone), else one per core when there is
+    enough work, else 1."""
+    forced = os.environ.get("RECONCILE_WORKERS", "").strip()
+    if forced.isdigit():
+        return max(1, int(forced))
+    return max(1, min(os.cpu_count() or 1, MAX_WORKERS)) if enough_work else 1
+
+
+@contextlib.contextmanager
+def process_pool(workers: int):
+    """A pool of ``workers`` processes, or None where this process works alone. On an error
+    the work not yet started is cancelled."""
+    if workers < 2:
+        yield None
+        return
+    # spawn, not fork: the flow's process has threads (Prefect) that fork would copy mid-lock.
+    # Like any spawned pool, a script that calls into it must guard its main code.
+    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    try:
+        yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)

@@ -1,0 +1,42 @@
+"""The Vietnamese workbooks: the same cells whether one process or a pool writes them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from python_calamine import CalamineWorkbook
+
+from reconcile import stages
+from reports.workbooks import write_human_reports
+
+
+def _cells(folder):
+    out = {}
+    for path in sorted((folder / "bao_cao").glob("*.xlsx")):
+        wb = CalamineWorkbook.from_path(str(path))
+        out[path.name] = {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+    return out
+
+
+def test_a_pool_writes_the_same_workbooks_as_one_process(small_city, tmp_path, monkeypatch):
+    data = stages.read(small_city / "inbox")
+    prepared = stages.validate_and_normalize(data)
+    linked = stages.link_rows(prepared)
+    as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
+    matches, findings, wards = stages.find(data, linked, as_of)
+    summary = stages.summary_of("r", as_of, data, matches, findings, wards, {})
+    books = {}
+    for workers in ("1", "2"):
+        monkeypatch.setenv("RECONCILE_WORKERS", workers)
+        folder = tmp_path / workers
+        folder.mkdir()
+        write_human_reports(folder, data, linked, matches, findings, wards, summary)
+        books[workers] = _cells(folder)
+    assert books["2"] == books["1"]
+    assert len(books["1"]) == 1 + wards["ward_code"].isin(matches["ward_code"]).sum()
+    # The review sheet names the person twice, as listed and as the system knows them.
+    review = [r for sheets in books["1"].values() if "Xem xét" in sheets for r in sheets["Xem xét"][1:]]
+    status = dict(zip(zip(matches["source"], matches["sheet"], matches["row"].astype(int)), matches["match_status"]))
+    in_review = [r for r in review if status[(r[0], r[1], int(r[2]))] == "review"]
+    assert in_review and all(r[4] and r[5] for r in in_review)
