@@ -14,6 +14,7 @@ _ID_MALFORMED_DETAIL = {
     "unrecoverable": "Số bị Excel đổi sang dạng khoa học (ví dụ 9.12E+10), mất chữ số: cần ghi lại",
     "malformed": "Không phải số định danh 12 số với mã tỉnh hợp lệ",
 }
+_SEX_VI = {"M": "Nam", "F": "Nữ"}
 _STATUS_VI = {"not_registered": "chưa đăng ký", "registered": "đã đăng ký (chờ duyệt)",
               "approved": "đã duyệt", "activated": "đã kích hoạt"}
 
@@ -41,7 +42,8 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) ->
         mask = pd.Series(mask, index=rows.index).fillna(False).astype(bool)
         if not mask.any():
             return
-        d = detail[mask] if isinstance(detail, pd.Series) else detail
+        # A callable detail is worded for the flagged rows only: most rows are flagged by nothing.
+        d = detail(mask) if callable(detail) else (detail[mask] if isinstance(detail, pd.Series) else detail)
         out.append(base[mask].assign(identity_id=ident[mask], code=code, detail=d))
 
     emit(invalid, "INVALID", rows["invalid_reason"])
@@ -72,14 +74,15 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) ->
     emit(cmp & (state == "ok") & (rows["national_id"] != ident), "ID_MISMATCH",
          "Số định danh trên danh sách khác số của người được đối chiếu")
     emit(cmp & (rows["name_key"] != rec_key), "NAME_MISMATCH",
-         "Danh sách: " + rows["name"] + " / hệ thống: " + rec_name.astype(str))
+         lambda m: "Danh sách: " + rows["name"][m] + " / hệ thống: " + rec_name[m].astype(str))
     rd, cd = rows["birth_date"], rec("birth_date").fillna("").astype(str)
     yonly = rd.str.endswith("-00-00") | cd.str.endswith("-00-00")
     dob_bad = (rd != "") & (cd != "") & np.where(yonly, rd.str[:4] != cd.str[:4], rd != cd)
-    emit(cmp & dob_bad, "DOB_MISMATCH", "Danh sách: " + _vi_date(rd) + " / hệ thống: " + _vi_date(cd))
+    emit(cmp & dob_bad, "DOB_MISMATCH",
+         lambda m: "Danh sách: " + _vi_date(rd[m]) + " / hệ thống: " + _vi_date(cd[m]))
     rg, cg = rows["gender"], rec("gender").fillna("")
     emit(cmp & (rg != "") & (cg != "") & (rg != cg), "GENDER_MISMATCH",
-         "Danh sách: " + rg.map({"M": "Nam", "F": "Nữ"}) + " / hệ thống: " + cg.map({"M": "Nam", "F": "Nữ"}))
+         lambda m: "Danh sách: " + rg[m].map(_SEX_VI) + " / hệ thống: " + cg[m].map(_SEX_VI))
     rp, cp = rows["phone"], rec("phone").fillna("")
     emit(cmp & (rp != "") & (cp != "") & (rp != cp), "PHONE_MISMATCH",
          "Số điện thoại trên danh sách khác số đăng ký tài khoản định danh điện tử")
@@ -87,15 +90,19 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) ->
     system_status = rec("status").fillna("")
     system = system_status.map(STATUS_ORDER)
     both = reported.notna() & system.notna()
-    status_detail = ("Báo cáo: " + rows["reported_status"].map(_STATUS_VI).fillna("") +
-                     " / hệ thống: " + system_status.map(_STATUS_VI).fillna(""))
+
+    def status_detail(m):
+        return ("Báo cáo: " + rows["reported_status"][m].map(_STATUS_VI).fillna("") +
+                " / hệ thống: " + system_status[m].map(_STATUS_VI).fillna(""))
+
     emit(cmp & both & (reported > system), "STATUS_OVERSTATED", status_detail)
     emit(cmp & both & (reported < system), "STATUS_OUTDATED", status_detail)
     counts = ident[cmp].value_counts()
     dup = cmp & ident.map(counts).fillna(0).gt(1)
     emit(dup, "DUPLICATE", "Cùng một người có trên nhiều dòng danh sách")
     rw = rec("ward_code").fillna("")
-    emit(cmp & (rw != rows["ward_code"]), "OUT_OF_AREA", "Người này cư trú tại đơn vị khác: " + rw.astype(str))
+    emit(cmp & (rw != rows["ward_code"]), "OUT_OF_AREA",
+         lambda m: "Người này cư trú tại đơn vị khác: " + rw[m].astype(str))
 
     if not out:
         return pd.DataFrame(columns=FINDING_COLUMNS)

@@ -14,13 +14,16 @@ ELIGIBLE_AGE = 14
 
 def eligible(recs: pd.DataFrame, as_of: dt.date) -> pd.Series:
     """Aged 14 or more on as_of. A year-only birth date counts as 1 January."""
-    d = recs["birth_date"].fillna("").astype(str)
+    # Once per distinct date: a province's 2.3M people are born on some 30k days.
+    codes, dates = pd.factorize(recs["birth_date"].fillna("").astype(str))
+    d = pd.Series(dates, dtype=object)
     year = pd.to_numeric(d.str[:4], errors="coerce")
     month = pd.to_numeric(d.str[5:7], errors="coerce").replace(0, 1).fillna(1)
     day = pd.to_numeric(d.str[8:10], errors="coerce").replace(0, 1).fillna(1)
     birthday_passed = (month < as_of.month) | ((month == as_of.month) & (day <= as_of.day))
     age = as_of.year - year - np.where(birthday_passed, 0, 1)
-    return (age >= ELIGIBLE_AGE).fillna(False).astype(bool)
+    old_enough = np.append((age >= ELIGIBLE_AGE).fillna(False).to_numpy(dtype=bool), False)
+    return pd.Series(old_enough[codes], index=recs.index)  # code -1 (missing) → the appended False
 
 
 def _unit(frame: pd.DataFrame, code: str) -> pd.DataFrame:
