@@ -261,10 +261,14 @@ def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS
     c_date = C.date >= 0
     r_name = (R.name >= 0) & usable
     c_name = C.name >= 0
-    parts = []
+    parts = []  # each rule's pairs as keys (8 bytes a pair), freed rule by rule
+
+    def add(found: pd.DataFrame) -> None:
+        parts.append(_pair_key(found["row"].to_numpy(), found["rec"].to_numpy(), len(C.nid)))
+
     for rule in s.blocking:
         if rule == ("national_id",):
-            parts.append(_join([R.nid], [C.nid], usable & (R.nid >= 0), C.nid >= 0))
+            add(_join([R.nid], [C.nid], usable & (R.nid >= 0), C.nid >= 0))
         elif rule == ("id_one_edit",):
             # only IDs that are not in the export at all: a typo is the likely story
             unknown = usable & (R.nid >= 0) & ~pd.Series(R.nid).isin(C.nid).to_numpy()
@@ -274,31 +278,35 @@ def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS
             sorted_ids = C.nid[order]
             loc = np.clip(np.searchsorted(sorted_ids, variants), 0, max(len(sorted_ids) - 1, 0))
             hit = sorted_ids[loc] == variants if len(sorted_ids) else np.zeros(len(variants), bool)
-            parts.append(pd.DataFrame({"row": rows[qpos[hit]], "rec": order[loc[hit]]}))
+            add(pd.DataFrame({"row": rows[qpos[hit]], "rec": order[loc[hit]]}))
         elif rule == ("name_key", "birth_year"):
-            parts.append(_join([R.name, R.year], [C.name, C.year], r_name & (R.year > 0), c_name & (C.year > 0),
-                               s.max_block))
+            add(_join([R.name, R.year], [C.name, C.year], r_name & (R.year > 0), c_name & (C.year > 0),
+                      s.max_block))
         elif rule == ("ward_code", "birth_date"):
             full_r = has_date & ~R.year_only
             full_c = c_date & ~C.year_only
-            parts.append(_join([R.ward, R.date], [C.ward, C.date], full_r, full_c))
+            add(_join([R.ward, R.date], [C.ward, C.date], full_r, full_c))
         elif rule == ("ward_code", "given_key", "birth_year"):
-            parts.append(_join([R.ward, R.given, R.year], [C.ward, C.given, C.year], r_name & (R.year > 0),
-                               c_name & (C.year > 0), s.max_block))
+            add(_join([R.ward, R.given, R.year], [C.ward, C.given, C.year], r_name & (R.year > 0),
+                      c_name & (C.year > 0), s.max_block))
         elif rule == ("ward_code", "name_key"):
-            parts.append(_join([R.ward, R.name], [C.ward, C.name], r_name, c_name, s.max_block))
+            add(_join([R.ward, R.name], [C.ward, C.name], r_name, c_name, s.max_block))
         elif rule == ("phone",):
-            parts.append(_join([R.phone], [C.phone], (R.phone >= 0) & usable, C.phone >= 0, s.max_block))
+            add(_join([R.phone], [C.phone], (R.phone >= 0) & usable, C.phone >= 0, s.max_block))
         else:
             raise ValueError(f"unknown blocking rule {rule}")
-    return _unique_pairs(np.concatenate([p["row"].to_numpy() for p in parts]),
-                         np.concatenate([p["rec"].to_numpy() for p in parts]), len(C.nid))
+    return _unique_pairs(np.concatenate(parts), None, len(C.nid))
 
 
-def _unique_pairs(row: np.ndarray, rec: np.ndarray, n_recs: int) -> pd.DataFrame:
+def _pair_key(row: np.ndarray, rec: np.ndarray, n_recs: int) -> np.ndarray:
+    return row.astype(np.int64) * (n_recs + 1) + rec
+
+
+def _unique_pairs(row: np.ndarray, rec: np.ndarray | None, n_recs: int) -> pd.DataFrame:
     """Distinct (row, rec), sorted by row then rec: each row's candidates are one run, which
-    is what lets ``decide`` find the best two per row without sorting by weight."""
-    key = row.astype(np.int64) * (n_recs + 1) + rec
+    is what lets ``decide`` find the best two per row without sorting by weight. ``row`` may
+    be the pairs' keys already (``_pair_key``), with ``rec`` None."""
+    key = row if rec is None else _pair_key(row, rec, n_recs)
     key.sort()  # sort + neighbour test: np.unique's hash path is several times slower here
     key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     return pd.DataFrame({"row": key // (n_recs + 1), "rec": key % (n_recs + 1)})
@@ -314,12 +322,26 @@ def compare(R: Side, C: Side, pairs: pd.DataFrame, tables: Tables, name_freq: np
     ci = pairs["rec"].to_numpy()
     out = {"row": ri, "rec": ci}
 
-    a, b = R.nid[ri], C.nid[ci]
+    # One field at a time, so that each field's gathered codes (8 bytes a pair) are freed
+    # before the next field's: at province scale a pair column is ~140 MB.
+    out["id"] = _id_level(R.nid[ri], C.nid[ci])
+    out["name"], out["name_sim"] = _name_level(R.name[ri], C.name[ci], tables, s)
+    out["name_freq"] = np.maximum(name_freq[ci], 1.0 / max(len(C.nid), 1))
+    out["dob"] = _dob_level(R, C, ri, ci)
+    out["gender"] = _equal_level(R.gender[ri], C.gender[ci], absent=0)
+    out["phone"] = _equal_level(R.phone[ri], C.phone[ci], absent=-1)
+    out["ward"] = np.where(R.ward[ri] == C.ward[ci], 0, 1).astype(np.int8)
+    out["household"] = np.full(len(ri), MISSING, np.int8)
+    return pd.DataFrame(out)
+
+
+def _id_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     exact = (a >= 0) & (a == b)
     one = ~exact & _one_edit(a, b)
-    out["id"] = np.select([a < 0, exact, one], [MISSING, 0, 1], 2).astype(np.int8)
+    return np.select([a < 0, exact, one], [MISSING, 0, 1], 2).astype(np.int8)
 
-    rn, cn = R.name[ri], C.name[ci]
+
+def _name_level(rn: np.ndarray, cn: np.ndarray, tables: Tables, s: Settings) -> tuple[np.ndarray, np.ndarray]:
     empty = rn < 0
     n_exact = ~empty & (rn == cn)
     jw = np.where(n_exact, 1.0, 0.0)
@@ -327,24 +349,21 @@ def compare(R: Side, C: Side, pairs: pd.DataFrame, tables: Tables, name_freq: np
     if len(fuzzy):
         jw[fuzzy] = process.cpdist(tables.names[rn[fuzzy]].tolist(), tables.names[cn[fuzzy]].tolist(),
                                    scorer=JaroWinkler.normalized_similarity, workers=-1)
-    out["name"] = np.select([empty, n_exact, jw >= s.name_close, jw >= s.name_similar],
-                            [MISSING, 0, 1, 2], 3).astype(np.int8)
-    out["name_sim"] = jw
-    out["name_freq"] = np.maximum(name_freq[ci], 1.0 / max(len(C.nid), 1))
+    level = np.select([empty, n_exact, jw >= s.name_close, jw >= s.name_similar], [MISSING, 0, 1, 2], 3)
+    return level.astype(np.int8), jw
 
+
+def _dob_level(R: Side, C: Side, ri: np.ndarray, ci: np.ndarray) -> np.ndarray:
     ry, cy = R.year[ri], C.year[ci]
     missing = (ry == 0) | (cy == 0)
     yonly = R.year_only[ri] | C.year_only[ci]
     d_exact = ~missing & ~yonly & (R.date[ri] == C.date[ci])
-    out["dob"] = np.select([missing, d_exact, ry == cy], [MISSING, 0, 1], 2).astype(np.int8)
+    return np.select([missing, d_exact, ry == cy], [MISSING, 0, 1], 2).astype(np.int8)
 
-    rg, cg = R.gender[ri], C.gender[ci]
-    out["gender"] = np.select([(rg == 0) | (cg == 0), rg == cg], [MISSING, 0], 1).astype(np.int8)
-    rp, cp = R.phone[ri], C.phone[ci]
-    out["phone"] = np.select([(rp < 0) | (cp < 0), rp == cp], [MISSING, 0], 1).astype(np.int8)
-    out["ward"] = np.where(R.ward[ri] == C.ward[ci], 0, 1).astype(np.int8)
-    out["household"] = np.full(len(ri), MISSING, np.int8)
-    return pd.DataFrame(out)
+
+def _equal_level(a: np.ndarray, b: np.ndarray, absent: int) -> np.ndarray:
+    """Agree / disagree on a coded field whose code ``absent`` means not given."""
+    return np.select([(a == absent) | (b == absent), a == b], [MISSING, 0], 1).astype(np.int8)
 
 
 def default_weights(s: Settings = SETTINGS) -> dict:
@@ -537,6 +556,7 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     pairs = candidate_pairs(R, C, usable, s)
     pairs, forced = _apply_decisions(pairs, rows, recs, decisions, usable)
     levels = compare(R, C, pairs, tables, name_freq, s)
+    del pairs  # levels carries (row, rec)
     weights = estimate_weights(R, C, levels, tables, name_freq, s)
     weight = weigh(levels, weights)
     first = decide(len(rows), levels, weight, s)
@@ -554,7 +574,7 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     taken[confident["rec"].astype(np.int64).to_numpy()] = True
     del second_pass, confident
     best = decide(len(rows), levels, weight, s, taken=taken)
-    del levels, weight, pairs
+    del levels, weight
 
     has = best["rec"].notna().to_numpy()
     rec = best["rec"].to_numpy()
