@@ -256,3 +256,16 @@ def test_a_pool_of_readers_reads_exactly_what_one_reader_reads(small_city, monke
     pd.testing.assert_frame_equal(pooled.households, alone.households)
     pd.testing.assert_frame_equal(pooled.files, alone.files)
     assert pooled.rejected == alone.rejected and pooled.superseded == alone.superseded
+
+
+def test_an_export_with_a_repeated_header_is_read_by_its_first_column(tmp_path):
+    from intake.identity import EXPORT_COLUMNS, read_export
+
+    header = EXPORT_COLUMNS + ["GHI_CHU", "GHI_CHU", "HO_TEN"]
+    row = ["091085001234", "Nguyễn Văn Hùng", "1985-03-07", "Nam", "H1", "Chủ hộ", "30733", "Tổ 1",
+           "0912345678", "2", "activated", "2023-10-01", "2023-10-20", "a", "b", "Tên khác"]
+    path = tmp_path / "dinh_danh.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(row) + "\n", encoding="utf-8-sig")
+    frame = read_export(path)
+    assert frame[["identity_id", "name", "export_date"]].values.tolist() == [
+        ["091085001234", "Nguyễn Văn Hùng", "2023-10-20"]]
