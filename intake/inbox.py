@@ -138,7 +138,7 @@ def read_inbox(root: Path) -> Inbox:
     }
     listed = {folder: [(entry(p, folder), p) for p in _people_files(root, folder)] for folder in readers}
     households_end = len(ledger)  # where the ledger lists superseded household sheets
-    with _reader_pool([p for files in listed.values() for _, p in files]) as pool:
+    with _reader_pool([e for files in listed.values() for e, _ in files]) as pool:
         results = {folder: _read_all(readers[folder], files, pool) for folder, files in listed.items()}
         try:
             identity = read_export(chosen.path)
@@ -203,15 +203,10 @@ PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 32 << 20
 
 
-def _reader_pool(paths: list[Path]):
-    size = 0
-    if len(paths) >= PARALLEL_MIN_FILES:
-        for p in paths:
-            try:
-                size += p.stat().st_size
-            except OSError:
-                pass
-    return process_pool(worker_count(size >= PARALLEL_MIN_BYTES))
+def _reader_pool(entries: list[dict]):
+    """A pool for the files of these ledger entries, or None where they are few or small."""
+    big = len(entries) >= PARALLEL_MIN_FILES and sum(e["size_bytes"] for e in entries) >= PARALLEL_MIN_BYTES
+    return process_pool(worker_count(big))
 
 
 def _read_one(read, path: Path, source: str) -> tuple[bool, object]:
