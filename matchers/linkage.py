@@ -295,18 +295,17 @@ def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS
             add(_join([R.phone], [C.phone], (R.phone >= 0) & usable, C.phone >= 0, s.max_block))
         else:
             raise ValueError(f"unknown blocking rule {rule}")
-    return _unique_pairs(np.concatenate(parts), None, len(C.nid))
+    return _unique_pairs(np.concatenate(parts), len(C.nid))
 
 
 def _pair_key(row: np.ndarray, rec: np.ndarray, n_recs: int) -> np.ndarray:
     return row.astype(np.int64) * (n_recs + 1) + rec
 
 
-def _unique_pairs(row: np.ndarray, rec: np.ndarray | None, n_recs: int) -> pd.DataFrame:
-    """Distinct (row, rec), sorted by row then rec: each row's candidates are one run, which
-    is what lets ``decide`` find the best two per row without sorting by weight. ``row`` may
-    be the pairs' keys already (``_pair_key``), with ``rec`` None."""
-    key = row if rec is None else _pair_key(row, rec, n_recs)
+def _unique_pairs(key: np.ndarray, n_recs: int) -> pd.DataFrame:
+    """Distinct (row, rec) from their ``_pair_key``s, sorted by row then rec: each row's
+    candidates are one run, which is what lets ``decide`` find the best two per row without
+    sorting by weight. Sorts ``key`` in place."""
     key.sort()  # sort + neighbour test: np.unique's hash path is several times slower here
     key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     return pd.DataFrame({"row": key // (n_recs + 1), "rec": key % (n_recs + 1)})
@@ -533,7 +532,7 @@ def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame
         pairs = pairs[keyed["_ban"].isna().to_numpy()]
     forced = d.loc[d["decision"] == "same", ["row", "rec"]].astype(np.int64).drop_duplicates("row")
     both = pd.concat([pairs, forced], ignore_index=True)
-    return _unique_pairs(both["row"].to_numpy(), both["rec"].to_numpy(), len(recs)), forced
+    return _unique_pairs(_pair_key(both["row"].to_numpy(), both["rec"].to_numpy(), len(recs)), len(recs)), forced
 
 
 def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
