@@ -86,9 +86,12 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
                if ward.ward_code in r["source"].split("/") or slug.split("_", 1)[-1] in _slug(r["source"])]
         jobs.append((out / f"{ward.ward_code}_{slug}.xlsx", ward._asdict(), wm, wf, own))
     with process_pool(worker_count(len(matches) >= PARALLEL_MIN_ROWS)) as pool:
-        done = [pool.submit(_write_ward, *job) for job in jobs] if pool else [_write_ward(*job) for job in jobs]
-        _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings)
-        for future in done if pool else ():
+        if pool is None:
+            for job in jobs:
+                _write_ward(*job)
+        futures = [pool.submit(_write_ward, *job) for job in jobs] if pool else []
+        _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings)  # while the pool works
+        for future in futures:
             future.result()
 
 
