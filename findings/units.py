@@ -37,15 +37,42 @@ def _unit(frame: pd.DataFrame, code: str) -> pd.DataFrame:
     return out[FINDING_COLUMNS]
 
 
+# Which unit finding a file that could not be read might have refuted, by the kind of file.
+WITHHELD_BY_KIND = {"households": "NOT_LISTED", "assignments": "GROUP_UNASSIGNED"}
+
+
+def withheld_by_ward(gaps: list[dict], ward_codes) -> dict[str, dict[str, list[str]]]:
+    """code → ward → the files not read that withhold it there ("never assert what you could not
+    read"). A household list not read might have listed any resident of its ward, so NOT_LISTED
+    is withheld for the whole ward; a cadre list not read might have assigned any of the ward's
+    groups, so GROUP_UNASSIGNED is. A gap whose wards are unknown (``covers`` None) withholds in
+    every ward. Shape of ``gaps``: intake.inbox.Inbox.gaps."""
+    out: dict[str, dict[str, list[str]]] = {}
+    every = list(ward_codes)
+    for g in gaps:
+        code = WITHHELD_BY_KIND.get(g["kind"])
+        if code is None:
+            continue
+        for ward in (every if g["covers"] is None else g["covers"]):
+            sources = out.setdefault(code, {}).setdefault(ward, [])
+            if g["source"] not in sources:
+                sources.append(g["source"])
+    return out
+
+
 def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[str],
                   registry_groups: pd.DataFrame, assignments: pd.DataFrame, staff: pd.DataFrame,
-                  as_of: dt.date) -> pd.DataFrame:
+                  as_of: dt.date, withheld: dict[str, dict[str, list[str]]] | None = None) -> pd.DataFrame:
+    """Unit findings of CONTRACT §3, none of them where ``withheld`` (``withheld_by_ward``) says
+    the evidence that could refute them was not read."""
     parts = []
     by_id = recs.set_index("identity_id")
+    withheld = withheld or {}
 
     # NOT_LISTED: eligible residents of wards that submitted lists, on no current row.
     listed = set(links.loc[links["match_status"].isin(["matched", "review"]), "identity_id"])
-    mask = recs["ward_code"].isin(submitted_wards) & eligible(recs, as_of) & ~recs["identity_id"].isin(listed)
+    wards = set(submitted_wards) - set(withheld.get("NOT_LISTED", {}))
+    mask = recs["ward_code"].isin(wards) & eligible(recs, as_of) & ~recs["identity_id"].isin(listed)
     nl = recs.loc[mask, ["identity_id", "ward_code"]].assign(
         group_no="", detail="Người dân từ 14 tuổi trở lên không có trong danh sách nào của phường/xã")
     parts.append(_unit(nl, "NOT_LISTED"))
@@ -53,7 +80,9 @@ def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[
     # GROUP_UNASSIGNED: registry groups with no cadre.
     a = assignments[assignments["group_no"] != ""]
     assigned = set(zip(a["ward_code"], a["group_no"]))
-    g = registry_groups[[(w, n) not in assigned for w, n in zip(registry_groups["ward_code"], registry_groups["group_no"])]]
+    unread = set(withheld.get("GROUP_UNASSIGNED", {}))
+    g = registry_groups[[(w, n) not in assigned and w not in unread
+                         for w, n in zip(registry_groups["ward_code"], registry_groups["group_no"])]]
     parts.append(_unit(g[["ward_code", "group_no"]].assign(
         identity_id="", detail="Tổ NDTQ chưa được phân công cán bộ phụ trách"), "GROUP_UNASSIGNED"))
 

@@ -1,12 +1,24 @@
-"""Header aliases: the spellings people use for each column, mapped to the field the code uses.
+"""Column headers read by meaning: which field of a list a header cell names.
 
-Aliases are compared after ``header_key``: folded (no diacritics, lower case), punctuation
-and line breaks turned into spaces, so "Họ và\\ntên", "HO VA TEN" and "họ  và tên" are one key.
+People write the same header many ways: other word orders ("Tên, họ"), abbreviations ("SĐT",
+"Số ĐDCN/CCCD", "Tổ PT"), extra words ("Tổ NDTQ được phân công", "Năm sinh (Nam/Nữ)"), line
+breaks, capitals, no diacritics. A fixed alias list misses most of them, so a header is read as a
+set of words:
+
+1. ``header_key``: folded (no diacritics, lower case), punctuation and line breaks made spaces;
+2. each word is expanded if it is a known abbreviation (``ABBREVIATIONS``: "sdt" → "so dien thoai");
+3. the first ``Concept`` of the table's vocabulary whose words are all present (in any order),
+   and none of whose excluding words are, names the field. Concepts are ordered most specific
+   first: "Ghi chú trường hợp" is the case column, not the note; "Ngày cấp CCCD" is no ID.
+
+The vocabularies cover CONTRACT §1.2 (household lists) and §1.3 (assignments, staff rosters);
+``tests/test_headers.py`` holds every spelling the contract names and those seen since.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from matchers.text import fold
@@ -19,69 +31,153 @@ def header_key(text: str) -> str:
     return _NON_WORD.sub(" ", fold(text)).strip()
 
 
-def _keys(*aliases: str) -> tuple[str, ...]:
-    return tuple(header_key(a) for a in aliases)
-
-
-# field → spellings (CONTRACT §1.2–1.3). First match wins, so longer phrases come first.
-HOUSEHOLD_ALIASES: dict[str, tuple[str, ...]] = {
-    "stt": _keys("STT", "TT", "Số TT", "Số thứ tự"),
-    "name": _keys("Họ và tên", "Họ tên", "Họ và tên công dân", "Họ và tên người dân"),
-    "dob": _keys("Ngày sinh", "Ngày, tháng, năm sinh", "Ngày tháng năm sinh", "Năm sinh"),
-    "gender": _keys("Giới tính", "Nam/Nữ", "Phái"),
-    "national_id": _keys(
-        "Số định danh cá nhân", "Số CCCD", "Số ĐDCN", "CCCD/CMND", "Số CMND/CCCD",
-        "Số định danh", "CCCD", "Số CCCD/CMND", "CMND/CCCD", "Số ĐDCN/CCCD",
-    ),
-    "phone": _keys("Số điện thoại", "SĐT", "Điện thoại", "Số ĐT", "ĐT"),
-    "relation": _keys("Quan hệ với chủ hộ", "Quan hệ với CH", "QH với chủ hộ", "Quan hệ"),
-    "address": _keys("Địa chỉ", "Nơi ở hiện tại", "Chỗ ở hiện nay", "Nơi cư trú"),
-    "result": _keys("Kết quả", "Tình trạng", "Kết quả kích hoạt"),
-    "level": _keys("Mức tài khoản", "Mức", "Mức TK"),
-    "case": _keys("Trường hợp", "Ghi chú trường hợp"),
-    "note": _keys("Ghi chú"),
-    "ward": _keys("Phường/xã", "Phường, xã", "Phường", "Xã", "Đơn vị hành chính"),
-    "group": _keys("Tổ NDTQ", "Tổ", "Tổ nhân dân tự quản", "Số tổ", "Tổ NDTQ số", "Tổ số", "Số tổ NDTQ"),
+# Abbreviations in headers (folded word → its words). "TT" stays itself: it is "số thứ tự" alone
+# in a cell, "tình trạng" or "thị trấn" elsewhere.
+ABBREVIATIONS: dict[str, str] = {
+    "stt": "so thu tu", "sdt": "so dien thoai", "dt": "dien thoai", "dtdd": "dien thoai di dong",
+    "dttm": "dien thoai thong minh", "ddcn": "dinh danh ca nhan", "dd": "dinh danh",
+    "cccd": "can cuoc cong dan", "cmnd": "chung minh nhan dan", "cmt": "chung minh nhan dan",
+    "cmtnd": "chung minh nhan dan", "qh": "quan he", "ch": "chu ho", "tk": "tai khoan",
+    "ndtq": "nhan dan tu quan", "pt": "phu trach", "kp": "khu pho", "dvhc": "don vi hanh chinh",
+    "dv": "don vi", "cb": "can bo", "kq": "ket qua", "gt": "gioi tinh", "ns": "ngay sinh",
+    "ht": "ho ten", "dc": "dia chi", "dk": "dang ky", "sn": "so nha",
 }
+MAX_HEADER_WORDS = 14   # a longer cell is a sentence (a title), not a header
 
-ASSIGNMENT_ALIASES: dict[str, tuple[str, ...]] = {
-    "stt": HOUSEHOLD_ALIASES["stt"],
-    "name": HOUSEHOLD_ALIASES["name"] + _keys("Họ và tên cán bộ"),
-    "national_id": HOUSEHOLD_ALIASES["national_id"],
-    "unit": _keys("Đơn vị công tác", "Đơn vị", "Cơ quan"),
-    "phone": HOUSEHOLD_ALIASES["phone"],
-    "ward": HOUSEHOLD_ALIASES["ward"],
-    "groups": _keys("Tổ NDTQ phụ trách", "Tổ phụ trách", "Tổ NDTQ"),
-    "group_1": _keys("Tổ 1"),
-    "group_2": _keys("Tổ 2"),
-    "group_3": _keys("Tổ 3"),
-}
 
-STAFF_ALIASES: dict[str, tuple[str, ...]] = {
-    "stt": HOUSEHOLD_ALIASES["stt"],
-    "name": HOUSEHOLD_ALIASES["name"],
-    "dob": HOUSEHOLD_ALIASES["dob"],
-    "national_id": HOUSEHOLD_ALIASES["national_id"],
-    "position": _keys("Chức vụ", "Chức danh"),
-    "category": _keys("Đối tượng", "Loại"),
-    "unit": _keys("Đơn vị", "Đơn vị công tác", "Cơ quan"),
-    "phone": HOUSEHOLD_ALIASES["phone"],
-}
+@lru_cache(maxsize=8192)
+def header_words(text: str) -> tuple[str, ...]:
+    words: list[str] = []
+    for w in header_key(text).replace("/", " ").split():
+        words.extend(ABBREVIATIONS.get(w, w).split())
+    return tuple(words)
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A field and the word sets that name it: any one of ``any_of`` wholly present, none of
+    ``none_of`` wholly present; or the cell is exactly one of ``whole``."""
+
+    field: str
+    any_of: tuple[frozenset, ...] = ()
+    none_of: tuple[frozenset, ...] = ()
+    whole: tuple[str, ...] = ()
+
+    def names(self, words: tuple[str, ...]) -> bool:
+        if " ".join(words) in self.whole:
+            return True
+        have = set(words)
+        return any(s <= have for s in self.any_of) and not any(s <= have for s in self.none_of)
+
+
+def _sets(*phrases: str) -> tuple[frozenset, ...]:
+    return tuple(frozenset(p.split()) for p in phrases)
+
+
+def concept(field: str, any_of=(), none_of=(), whole=()) -> Concept:
+    return Concept(field, _sets(*any_of), _sets(*none_of), tuple(whole))
+
+
+class Vocabulary:
+    """An ordered list of concepts: ``field_of(cell)`` is the first that names the cell."""
+
+    def __init__(self, concepts: list[Concept]):
+        self.concepts = concepts
+        self.fields = tuple(dict.fromkeys(c.field for c in concepts))
+        self._cache: dict[str, str | None] = {}
+
+    def field_of(self, text: str) -> str | None:
+        if text not in self._cache:
+            words = header_words(text)
+            found = None
+            if words and len(words) <= MAX_HEADER_WORDS:
+                found = next((c.field for c in self.concepts if c.names(words)), None)
+            self._cache[text] = found
+        return self._cache[text]
+
+
+# Concepts shared by the three kinds of list, most specific first.
+STT = concept("stt", whole=("so thu tu", "tt", "so tt", "tt so", "thu tu"))
+NATIONAL_ID = concept("national_id", any_of=("dinh danh", "can cuoc", "chung minh"),
+                      none_of=("cap",))                       # "Ngày cấp CCCD", "Nơi cấp"
+PHONE = concept("phone", any_of=("dien thoai", "di dong"), none_of=("thong minh",))
+DOB = concept("dob", any_of=("sinh",), none_of=("noi sinh", "que"))
+WARD = concept("ward", any_of=("phuong", "xa", "thi tran", "don vi hanh chinh"),
+               none_of=("dia chi", "noi o", "cho o", "so nha", "cu tru", "thuong tru", "tam tru"))
+NAME = concept("name", any_of=("ho ten", "ten"),
+               none_of=("chu ho", "don vi", "co quan", "to", "phuong", "xa", "khu", "duong", "ap"))
+GROUP_WORDS = dict(any_of=("to",), none_of=("to truong", "to chuc", "to pho"))
+
+
+def _group_number(field: str, n: int, ordinal: str) -> Concept:
+    return concept(field, any_of=(f"to {n}", f"dot {n}", f"to thu {ordinal}"), none_of=("to truong",))
+
+
+HOUSEHOLD = Vocabulary([
+    STT,
+    concept("case", any_of=("truong hop",)),
+    concept("level", any_of=("muc",)),
+    concept("result", any_of=("ket qua", "tinh trang", "trang thai")),
+    concept("relation", any_of=("quan he",)),
+    NATIONAL_ID,
+    PHONE,
+    DOB,
+    concept("gender", any_of=("gioi", "phai", "nam nu")),
+    concept("address", any_of=("dia chi", "noi o", "cho o", "cu tru", "thuong tru", "tam tru", "so nha")),
+    concept("group", **GROUP_WORDS),
+    WARD,
+    NAME,
+    concept("note", any_of=("ghi chu",)),
+])
+
+ASSIGNMENT = Vocabulary([
+    STT,
+    NATIONAL_ID,
+    PHONE,
+    DOB,
+    WARD,
+    _group_number("group_1", 1, "nhat"),
+    _group_number("group_2", 2, "hai"),
+    _group_number("group_3", 3, "ba"),
+    concept("groups", **GROUP_WORDS),
+    concept("unit", any_of=("don vi", "co quan", "cong tac")),
+    concept("name", any_of=("ho ten", "ten", "can bo"),
+            none_of=("don vi", "co quan", "to", "phuong", "xa", "khu", "ap")),
+])
+
+STAFF = Vocabulary([
+    STT,
+    NATIONAL_ID,
+    PHONE,
+    DOB,
+    concept("position", any_of=("chuc vu", "chuc danh")),
+    concept("category", any_of=("doi tuong", "loai", "thanh phan")),
+    concept("unit", any_of=("don vi", "co quan", "noi cong tac")),
+    NAME,
+])
 
 # Sub-header cells under a merged parent (the old Nam/Nữ birth-date form; per-status columns).
-SUBHEADER_ALIASES: dict[str, tuple[str, ...]] = {
-    "dob_male": _keys("Nam"),
-    "dob_female": _keys("Nữ"),
-    "result_not_registered": _keys("Chưa đăng ký"),
-    "result_registered": _keys("Đã đăng ký", "Chờ duyệt"),
-    "result_approved": _keys("Đã duyệt", "Chưa kích hoạt"),
-    "result_activated": _keys("Đã kích hoạt"),
+SUBHEADER = Vocabulary([
+    concept("dob_male", whole=("nam",)),
+    concept("dob_female", whole=("nu",)),
+    concept("result_not_registered", whole=("chua dang ky", "chua dang ki", "chua co tai khoan")),
+    concept("result_registered", whole=("da dang ky", "da dang ki", "cho duyet", "dang cho duyet")),
+    concept("result_approved", whole=("da duyet", "chua kich hoat", "da phe duyet")),
+    concept("result_activated", whole=("da kich hoat",)),
+])
+
+# What each kind of list cannot do without (CONTRACT §1.2–1.3): a file whose header lacks one is
+# rejected whole, naming the column, so that nothing is concluded from a list we did not read.
+REQUIRED: dict[str, tuple[tuple[str, ...], ...]] = {
+    "households": (("name",),),
+    "assignments": (("name",), ("groups", "group_1", "group_2", "group_3")),
+    "staff": (("name",), ("national_id",)),
 }
-
-
-def build_lookup(aliases: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    lookup: dict[str, str] = {}
-    for field, keys in aliases.items():
-        for key in keys:
-            lookup.setdefault(key, field)
-    return lookup
+FIELD_LABELS = {  # how the Vietnamese template heads each field (for reasons shown to people)
+    "stt": "STT", "name": "Họ và tên", "dob": "Ngày sinh", "gender": "Giới tính",
+    "national_id": "Số định danh cá nhân", "phone": "Số điện thoại", "relation": "Quan hệ với chủ hộ",
+    "address": "Địa chỉ", "result": "Kết quả", "level": "Mức tài khoản", "case": "Trường hợp",
+    "note": "Ghi chú", "ward": "Phường/xã", "group": "Tổ NDTQ", "groups": "Tổ NDTQ phụ trách",
+    "group_1": "Tổ 1", "group_2": "Tổ 2", "group_3": "Tổ 3", "unit": "Đơn vị",
+    "position": "Chức vụ", "category": "Đối tượng",
+}

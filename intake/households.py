@@ -1,25 +1,27 @@
-"""Ward household lists: every person-row of every sheet, with its ward, group and submission date.
+"""Ward household lists: every person-row of every sheet, with its ward, group and list date.
 
 Ward and group come from (first that exists): table columns; the title block; the sheet name;
-the folder and file name (CONTRACT §1.2).
+the folder and file name (CONTRACT §1.2). Every sheet of the file is accounted for
+(``SheetAccount``): read, skipped (hidden, empty) or rejected, with its rows by kind.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from intake.headers import HOUSEHOLD_ALIASES, build_lookup
+from intake.dates import list_date
+from intake.headers import HOUSEHOLD, REQUIRED
 from intake.registry import Registry
 from intake.sheets import UnreadableFile, read_grids
-from intake.tables import cell_text, read_table, title_date
+from intake.tables import SheetAccount, Table, cell_text, read_table
 from matchers.text import fold
 
-LOOKUP = build_lookup(HOUSEHOLD_ALIASES)
 KEY_FIELDS = ("name", "national_id", "dob", "dob_male", "dob_female")
 _GROUP = re.compile(r"\bto\s*(?:ndtq|nhan dan tu quan|dan pho)?\s*(?:so)?\s*[:.#-]?\s*0*(\d{1,3})\b")
+_PLACE = re.compile(r"\b(?:phuong|xa|thi tran)\b")
 _STATUS_COLUMNS = {
     "result_not_registered": "Chưa đăng ký",
     "result_registered": "Đã đăng ký",
@@ -48,6 +50,14 @@ class Submission:
     rows: list[tuple]   # RAW_COLUMNS order
 
 
+@dataclass
+class HouseholdFile:
+    submissions: list[Submission]
+    sheets: list[SheetAccount]
+    covers: tuple[str, ...] = ()                  # wards the file is about (read or not)
+    rejected: list[str] = field(default_factory=list)  # reasons of sheets that could not be read
+
+
 def group_in(text: str) -> str | None:
     m = _GROUP.search(fold(text))
     return str(int(m.group(1))) if m else None
@@ -62,74 +72,108 @@ def _group_cell(value) -> str | None:
     return str(int(s)) if s.isdigit() else group_in(s) or group_in("to " + s)
 
 
-def read_household_file(path: Path, source: str, registry: Registry) -> tuple[list[Submission], list[str]]:
-    """→ (submissions, notes about sheets skipped). Raises UnreadableFile for the whole file."""
-    grids = read_grids(path)
-    parts = source.split("/")[1:]  # below households/
+def path_wards(source: str, registry: Registry) -> tuple[str | None, str | None]:
+    """(ward of the folders, ward named in the file name) of an inbox path, each or None."""
+    parts = source.split("/")[1:]  # below the kind's folder
     folder_ward = None
     for part in parts[:-1]:
         folder_ward = registry.resolve_ward(part) or registry.find_ward_in(part.replace("_", " ")) or folder_ward
     file_ward = (registry.find_ward_in(Path(parts[-1]).stem.replace("_", " "), hint=folder_ward)
                  if parts else None)
-    path_group = None
-    for part in parts:
-        path_group = group_in(Path(part).stem.replace("_", " ")) or path_group
-    mtime = path.stat().st_mtime
+    return folder_ward, file_ward
 
-    submissions: list[Submission] = []
-    notes: list[str] = []
+
+_UNKNOWN_WARD = ("Không xác định được phường/xã của danh sách: hãy ghi tên phường/xã ở phần "
+                 "tiêu đề (ví dụ 'PHƯỜNG VĨNH THANH VÂN') hoặc thêm cột 'Phường/xã'.")
+
+
+def read_household_file(path: Path, source: str, registry: Registry,
+                        reference: dt.date | None = None) -> HouseholdFile:
+    """Every list in the file. ``reference`` (the identity export's date) dates a list whose date
+    has no year. Raises UnreadableFile for the whole file (with the wards it covers, if known)."""
+    folder_ward, file_ward = path_wards(source, registry)
+    known = tuple(w for w in (folder_ward, file_ward) if w)
+    try:
+        grids = read_grids(path)
+        mtime = path.stat().st_mtime
+    except UnreadableFile as exc:
+        exc.covers = known or exc.covers
+        raise
+    path_group = None
+    for part in source.split("/")[1:]:
+        path_group = group_in(Path(part).stem.replace("_", " ")) or path_group
+
+    out = HouseholdFile([], [], covers=known)
+    covers = list(known)
     last_error: UnreadableFile | None = None
     for grid in grids:
+        account = SheetAccount(grid.sheet, notes=list(grid.notes))
+        out.sheets.append(account)
+        if grid.skip_reason:
+            account.skip(grid.skip_reason)
+            continue
         if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
-            continue  # an empty or near-empty sheet
+            account.skip("Trang tính trống.")
+            continue
         try:
-            table = read_table(grid.sheet, grid.rows, LOOKUP, KEY_FIELDS)
+            table = read_table(grid, HOUSEHOLD, KEY_FIELDS, REQUIRED["households"])
+            subs, wards = _submissions(table, grid.sheet, source, registry, folder_ward, file_ward,
+                                       path_group, mtime, reference)
         except UnreadableFile as exc:
             last_error = exc
-            notes.append(f"Trang tính '{grid.sheet}': {exc}")
+            account.reject(str(exc))
+            out.rejected.append(f"Trang tính '{grid.sheet}': {exc}" if grid.sheet else str(exc))
+            covers.extend(exc.covers or ())
             continue
-        title_ward = next((w for w in (registry.find_ward_in(t, hint=folder_ward) for t in table.title_lines)
-                           if w), None)
-        title_group = next((g for g in map(group_in, table.title_lines) if g), None)
-        sheet_ward = registry.find_ward_in(grid.sheet, hint=folder_ward) if grid.sheet else None
-        sheet_group = group_in(grid.sheet) if grid.sheet else None
-        ward = title_ward or sheet_ward or folder_ward or file_ward or ""
-        group = title_group or sheet_group or path_group or ""
-        has_ward_col, has_group_col = "ward" in table.fields, "group" in table.fields
-        ward_cache: dict = {}
-        parts: dict[tuple[str, str], list] = {}
-        unknown = 0
-        date = title_date(table.title_lines)
-        for rec in table.records:
-            w = ward
-            if has_ward_col:
-                cell = rec.get("ward", "")
-                key = str(cell)
-                if key not in ward_cache:
-                    ward_cache[key] = registry.resolve_ward(cell, hint=folder_ward or title_ward)
-                w = ward_cache[key] or ward
-            g = (_group_cell(rec.get("group", "")) or group) if has_group_col else group
-            if not w:
-                unknown += 1
-                continue
-            parts.setdefault((w, g), []).append(_raw_record(rec, source, grid.sheet, w, g, date))
-        if unknown and not parts:
-            raise UnreadableFile(
-                "Không xác định được phường/xã của danh sách: hãy ghi tên phường/xã ở phần "
-                "tiêu đề (ví dụ 'PHƯỜNG VĨNH THANH VÂN') hoặc thêm cột 'Phường/xã'."
-            )
-        if unknown:
-            raise UnreadableFile(
-                f"{unknown} dòng không xác định được phường/xã (cột 'Phường/xã' "
-                "ghi sai hoặc để trống): hãy sửa cột này rồi gửi lại."
-            )
-        for (ward_code, group_no), records in parts.items():
-            submissions.append(Submission(source, grid.sheet, ward_code, group_no, date, mtime, records))
-    if not submissions and last_error is not None:
-        raise last_error
-    if not submissions:
-        raise UnreadableFile("Tệp không có danh sách nào (không có dòng người dân).")
-    return submissions, notes
+        account.read(table.layout)
+        covers.extend(wards)
+        out.submissions.extend(subs)
+    out.covers = tuple(dict.fromkeys(covers))
+    if not out.submissions:
+        err = last_error or UnreadableFile("Tệp không có danh sách nào (không có dòng người dân).")
+        err.covers = out.covers or err.covers
+        raise err
+    return out
+
+
+def _submissions(table: Table, sheet: str, source: str, registry: Registry, folder_ward, file_ward,
+                 path_group, mtime: float, reference) -> tuple[list[Submission], list[str]]:
+    title_ward = next((w for w in (registry.find_ward_in(t, hint=folder_ward) for t in table.title_lines)
+                       if w), None)
+    title_group = next((g for g in map(group_in, table.title_lines) if g), None)
+    sheet_ward = registry.find_ward_in(sheet, hint=folder_ward) if sheet else None
+    sheet_group = group_in(sheet) if sheet else None
+    ward = title_ward or sheet_ward or folder_ward or file_ward or ""
+    group = title_group or sheet_group or path_group or ""
+    has_ward_col, has_group_col = "ward" in table.fields, "group" in table.fields
+    ward_cache: dict = {}
+    parts: dict[tuple[str, str], list] = {}
+    unknown = 0
+    date = list_date(table.title_lines, table.closing_lines, reference)
+    for rec in table.records:
+        w = ward
+        if has_ward_col:
+            cell = rec.get("ward", "")
+            key = str(cell)
+            if key not in ward_cache:
+                ward_cache[key] = registry.resolve_ward(cell, hint=folder_ward or title_ward)
+            w = ward_cache[key] or ward
+        g = (_group_cell(rec.get("group", "")) or group) if has_group_col else group
+        if not w:
+            unknown += 1
+            continue
+        parts.setdefault((w, g), []).append(_raw_record(rec, source, sheet, w, g, date))
+    # A title that names no ward of the registry is about another place: it covers no ward here.
+    names_a_place = any(_PLACE.search(fold(t)) for t in table.title_lines)
+    covers = () if (not parts and names_a_place and not (folder_ward or file_ward)) else None
+    if unknown and not parts:
+        raise UnreadableFile(_UNKNOWN_WARD, covers=covers)
+    if unknown:
+        raise UnreadableFile(
+            f"{unknown} dòng không xác định được phường/xã (cột 'Phường/xã' "
+            "ghi sai hoặc để trống): hãy sửa cột này rồi gửi lại.", covers=tuple({w for w, _ in parts}))
+    subs = [Submission(source, sheet, w, g, date, mtime, records) for (w, g), records in parts.items()]
+    return subs, [w for w, _ in parts]
 
 
 def _filled(v) -> bool:
@@ -151,23 +195,49 @@ def _raw_record(rec: dict, source: str, sheet: str, ward: str, group: str, date)
             cell_text(rec.get("note", "")))
 
 
-def current_submissions(subs: list[Submission]) -> tuple[list[Submission], list[dict]]:
-    """The newest submission of each (ward, group) wins: later title date, then later file
-    modification time, then later name. → (current, superseded entries for summary.json)."""
-    def newest_key(s: Submission):
-        return (s.submitted_on or dt.date.min, s.mtime, s.source, s.sheet)
+# --------------------------------------------------------------------------------------------
+# Resubmissions (CONTRACT §1.2): which submission of a (ward, group) is the newest.
 
-    by_key: dict[tuple[str, str], list[Submission]] = {}
+def newer(a: Submission, b: Submission) -> tuple[bool, str]:
+    """(a is newer than b, the rule that decided). Dates are compared only when both lists carry
+    one: a list whose date could not be read is never taken for older because of it (nor newer);
+    then the file modification time decides, then the path and sheet name."""
+    if a.submitted_on and b.submitted_on and a.submitted_on != b.submitted_on:
+        return a.submitted_on > b.submitted_on, "title_date"
+    if a.mtime != b.mtime:
+        return a.mtime > b.mtime, "modified_time"
+    return (a.source, a.sheet) > (b.source, b.sheet), "file_name"
+
+
+def current_submissions(subs: list[Submission]) -> tuple[list[Submission], list[dict]]:
+    """The newest submission of each (ward, group) wins (``newer``). With three or more versions
+    the pairwise rule may not give one that is newer than all the others (dates and mtimes
+    disagree); the latest modification time then decides among all of them.
+    → (current, superseded entries for summary.json, each naming the rule that decided)."""
+    by_key: dict[tuple, list[Submission]] = {}
     for s in subs:
         # A list whose group could not be told apart replaces nothing.
         key = (s.ward_code, s.group_no) if s.group_no else (s.ward_code, "", s.source, s.sheet)
         by_key.setdefault(key, []).append(s)
     current, superseded = [], []
-    for key, items in by_key.items():
-        items.sort(key=newest_key)
-        winner = items[-1]
+    for items in by_key.values():
+        if len(items) == 1:
+            current.append(items[0])
+            continue
+        winner = next((w for w in items if all(newer(w, o)[0] for o in items if o is not w)), None)
+        tie_break = winner is None
+        if tie_break:
+            winner = max(items, key=lambda s: (s.mtime, s.source, s.sheet))
         current.append(winner)
-        for old in items[:-1]:
-            superseded.append({"source": old.source, "sheet": old.sheet, "replaced_by": winner.source,
-                               "ward_code": old.ward_code, "group_no": old.group_no})
+        for old in items:
+            if old is winner:
+                continue
+            rule = "modified_time" if tie_break else newer(winner, old)[1]
+            superseded.append({
+                "source": old.source, "sheet": old.sheet, "replaced_by": winner.source,
+                "replaced_by_sheet": winner.sheet, "ward_code": old.ward_code, "group_no": old.group_no,
+                "rule": rule,
+                "dates": {"replaced": old.submitted_on.isoformat() if old.submitted_on else None,
+                          "replaced_by": winner.submitted_on.isoformat() if winner.submitted_on else None},
+            })
     return current, superseded

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from intake.households import RAW_COLUMNS, current_submissions, read_household_file
+from intake.households import RAW_COLUMNS, current_submissions, path_wards, read_household_file
 from intake.identity import ExportFile, IdentityExportError, choose_export, peek_export_date, read_export
 from intake.registry import Registry, read_registry
 from intake.reviews import DECISION_COLUMNS, read_review_file
@@ -50,6 +50,10 @@ class Inbox:
     files: pd.DataFrame                    # the ledger (FILE_COLUMNS)
     rejected: list[dict] = field(default_factory=list)
     superseded: list[dict] = field(default_factory=list)
+    sheets: list[dict] = field(default_factory=list)   # every sheet of every people-made file (SheetAccount)
+    # What could not be read, by the wards it was about (None: could not tell, so any ward):
+    # {"kind": "households"|"assignments"|"staff", "source", "sheet", "covers": [ward, ...] | None}
+    gaps: list[dict] = field(default_factory=list)
     reviews: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_COLUMNS))
     fingerprint: str = ""                  # hash of every input file's hash: same inbox → same value
 
@@ -131,7 +135,8 @@ def read_inbox(root: Path) -> Inbox:
     # People-made files are listed (and hashed) now and read in the background, by a pool of
     # processes for a big inbox, while this process loads the identity export.
     readers = {
-        "households": functools.partial(read_household_file, registry=registry),
+        "households": functools.partial(read_household_file, registry=registry,
+                                        reference=dt.date.fromisoformat(chosen.export_date)),
         "assignments": functools.partial(read_assignment_file, registry=registry),
         "staff": functools.partial(read_staff_file, registry=registry),
         "reviews": read_review_file,
@@ -147,17 +152,46 @@ def read_inbox(root: Path) -> Inbox:
         export_entry = next(e for e in ledger if e["source"] == chosen.source)
         export_entry["row_count"] = len(identity)
 
+        sheets: list[dict] = []
+        gaps: list[dict] = []
+
+        def gap(kind: str, e: dict, covers, sheet: str = "") -> None:
+            """A file (or sheet) not read: the wards it was about, from its path or what was read."""
+            folder_ward, file_ward = path_wards(e["source"], registry)
+            known = [w for w in (folder_ward, file_ward) if w]
+            if covers is not None or known:
+                covers = list(dict.fromkeys(known + list(covers or ())))
+            gaps.append({"kind": kind, "source": e["source"], "sheet": sheet, "covers": covers})
+
+        def refuse(kind: str, e: dict, why) -> None:
+            reason, covers = why
+            reject(e, reason)
+            sheets.append({"source": e["source"], "sheet": "", "status": "rejected", "reason": reason,
+                           "rows": {}, "notes": []})
+            gap(kind, e, covers)
+
+        def account(kind: str, e: dict, file_sheets, covers) -> None:
+            for a in file_sheets:
+                sheets.append(a.as_dict(e["source"]))
+                if a.status == "rejected":
+                    rejected.append({"source": e["source"], "sheet": a.sheet,
+                                     "reason": f"Trang tính '{a.sheet}': {a.reason}" if a.sheet else a.reason})
+                    gap(kind, e, covers, a.sheet)
+                if a.status in ("rejected", "skipped"):
+                    ledger_sheets.append({**e, "sheet": a.sheet, "status": a.status, "reason": a.reason,
+                                          "row_count": 0})
+
+        ledger_sheets: list[dict] = []
+
         # Household lists.
         subs = []
         for e, (ok, result) in results["households"]:
             if not ok:
-                reject(e, result)
+                refuse("households", e, result)
                 continue
-            file_subs, notes = result
-            for note in notes:
-                rejected.append({"source": e["source"], "reason": note})
-            subs.extend(file_subs)
-            e["row_count"] = sum(len(s.rows) for s in file_subs)
+            account("households", e, result.sheets, result.covers)
+            subs.extend(result.submissions)
+            e["row_count"] = sum(len(s.rows) for s in result.submissions)
         current, superseded = current_submissions(subs)
         households = pd.DataFrame.from_records([r for s in current for r in s.rows], columns=RAW_COLUMNS)
         del subs
@@ -169,15 +203,26 @@ def read_inbox(root: Path) -> Inbox:
         ledger[households_end:households_end] = [
             {**by_source[sup["source"]], "sheet": sup["sheet"], "status": "superseded",
              "replaced_by": sup["replaced_by"], "ward_code": sup["ward_code"], "group_no": sup["group_no"],
-             "row_count": 0}
+             "reason": _RULES[sup["rule"]], "row_count": 0}
             for sup in superseded]
+        replaced = {(sup["source"], sup["sheet"]) for sup in superseded}
+        current_keys = {(s.source, s.sheet) for s in current}
+        for a in sheets:  # a sheet all of whose lists were replaced is superseded, not read
+            if a["status"] == "read" and (a["source"], a["sheet"]) in replaced \
+                    and (a["source"], a["sheet"]) not in current_keys:
+                a["status"] = "superseded"
 
         def frames(folder: str, columns: list[str]) -> pd.DataFrame:
             parts = []
-            for e, (ok, frame) in results[folder]:
+            for e, (ok, result) in results[folder]:
                 if not ok:
-                    reject(e, frame)
+                    refuse(folder, e, result)
                     continue
+                if folder == "reviews":
+                    frame = result
+                else:
+                    account(folder, e, result.sheets, getattr(result, "covers", ()))
+                    frame = result.frame
                 e["row_count"] = len(frame)
                 parts.append(frame)
             return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
@@ -186,14 +231,16 @@ def read_inbox(root: Path) -> Inbox:
         staff = frames("staff", STAFF_COLUMNS)
         reviews = frames("reviews", DECISION_COLUMNS)
 
+    ledger.extend(ledger_sheets)
     files = pd.DataFrame(ledger, columns=FILE_COLUMNS)
     fingerprint = hashlib.sha256("".join(sorted(files["source"] + ":" + files["sha256"])).encode()).hexdigest()
     return Inbox(
         root=root, registry=registry, identity=identity,
         export={"source": chosen.source, "export_date": chosen.export_date, "sha256": export_entry["sha256"]},
         households=households, assignments=assignments, staff=staff, files=files,
-        rejected=rejected, reviews=reviews,
-        superseded=[{k: s[k] for k in ("source", "sheet", "replaced_by")} for s in superseded],
+        rejected=rejected, reviews=reviews, sheets=sheets, gaps=gaps,
+        superseded=[{k: s[k] for k in ("source", "sheet", "replaced_by", "replaced_by_sheet", "rule", "dates")}
+                    for s in superseded],
         fingerprint=fingerprint,
     )
 
@@ -203,6 +250,13 @@ PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 32 << 20
 
 
+_RULES = {  # why a submission was taken for older (ledger reason, Vietnamese)
+    "title_date": "Có danh sách mới hơn (theo ngày ghi trên danh sách).",
+    "modified_time": "Có danh sách mới hơn (theo thời gian sửa tệp, vì không so được ngày ghi trên danh sách).",
+    "file_name": "Có danh sách mới hơn (theo tên tệp, vì ngày và thời gian sửa tệp như nhau).",
+}
+
+
 def _reader_pool(entries: list[dict]):
     """A pool for the files of these ledger entries, or None where they are few or small."""
     big = len(entries) >= PARALLEL_MIN_FILES and sum(e["size_bytes"] for e in entries) >= PARALLEL_MIN_BYTES
@@ -210,15 +264,16 @@ def _reader_pool(entries: list[dict]):
 
 
 def _read_one(read, path: Path, source: str) -> tuple[bool, object]:
-    """(True, what ``read`` made of the file) or (False, the reason it is rejected)."""
+    """(True, what ``read`` made of the file) or (False, (the reason it is rejected, the wards
+    it covers or None))."""
     if path.suffix.lower() not in TABLE_SUFFIXES:
-        return False, f"Không phải tệp danh sách (.xlsx hoặc .csv): '{path.name}'."
+        return False, (f"Không phải tệp danh sách (.xlsx, .csv hoặc .txt): '{path.name}'.", None)
     try:
         return True, read(path, source)
     except UnreadableFile as exc:
-        return False, str(exc)
+        return False, (str(exc), exc.covers)
     except Exception as exc:  # a bad file never stops the run
-        return False, UNEXPECTED.format(type(exc).__name__)
+        return False, (UNEXPECTED.format(type(exc).__name__), None)
 
 
 def _read_all(read, files: list[tuple[dict, Path]], pool: ProcessPoolExecutor | None):

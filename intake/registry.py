@@ -10,18 +10,31 @@ import pandas as pd
 
 from matchers.text import clean_text, fold
 
-_WARD_WORDS = re.compile(r"^(phuong|xa|thi tran|p\.|x\.|p|x)\s+")
-_WARD_WORDS_EXACT = re.compile(r"^(phường|xã|thị trấn|p\.|x\.|p|x)\s+")
+_WARD_WORDS = re.compile(r"^(phuong|xa|thi tran|p\.|x\.|p|x|ph|tt|f)\s+")
+_WARD_WORDS_EXACT = re.compile(r"^(phường|xã|thị trấn|p\.|x\.|p|x|ph|tt|f)\s+")
 _PUNCT = re.compile(r"[^\w ]+")
+# How people abbreviate a ward (dispatches, chat, hand-written lists): "P. An Hòa", "P.An Hòa",
+# "Ph. An Hòa", "X. Phi Thông", "TT. Thứ Ba", and numbered wards "P.5", "P5", "F5", "Phường 05".
+# Applied to keys whose punctuation is already spaces; ``word`` is "phường"/"phuong" etc.
+_NUMBERED = re.compile(r"\b(?:p|ph|f|phuong|phường)\s*0*(\d{1,3})\b")
+_LEADING = (re.compile(r"^(?:p|ph)\s+(?=\D)"), re.compile(r"^x\s+(?=\D)"), re.compile(r"^tt\s+(?=\D)"))
+
+
+def _expand(key: str, exact: bool) -> str:
+    ward, commune, town = ("phường", "xã", "thị trấn") if exact else ("phuong", "xa", "thi tran")
+    key = _NUMBERED.sub(lambda m: f"{ward} {int(m.group(1))}", key)
+    for pattern, word in zip(_LEADING, (ward, commune, town)):
+        key = pattern.sub(word + " ", key)
+    return key
 
 
 def _exact_key(text: str) -> str:
     """Lower-case NFC words, diacritics kept ("Vĩnh Thanh" and "Vĩnh Thạnh" stay apart)."""
-    return re.sub(r"\s+", " ", _PUNCT.sub(" ", clean_text(str(text)).lower())).strip()
+    return _expand(re.sub(r"\s+", " ", _PUNCT.sub(" ", clean_text(str(text)).lower())).strip(), True)
 
 
 def _folded_key(text: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]+", " ", fold(str(text)))).strip()
+    return _expand(re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]+", " ", fold(str(text)))).strip(), False)
 
 
 @dataclass

@@ -1,30 +1,70 @@
-"""Find the table inside a people-made sheet: title block, header row(s), person-rows.
+"""Find the table inside a people-made sheet: title block, header row(s), person-rows, closing block.
 
-Works the same for household lists, assignments and staff rosters; only the alias table differs.
+Works the same for household lists, assignments and staff rosters; only the vocabulary of
+headers (``intake.headers``) differs. Every non-blank row of a sheet ends in one of the
+``Layout`` counts, so a sheet is accounted for row by row (summary.json ``files.sheets``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from intake.headers import SUBHEADER_ALIASES, build_lookup, header_key
-from intake.sheets import UnreadableFile
+from intake.headers import FIELD_LABELS, SUBHEADER, Vocabulary
+from intake.sheets import Grid, UnreadableFile
 from matchers.text import fold
 
 HEADER_SCAN_ROWS = 40
-_SUB_LOOKUP = build_lookup(SUBHEADER_ALIASES)
 # Lines that close a list: totals and the signature block.
 # Full-cell phrases only, so that a person called "Tô Trường Giang" is never taken for one.
 _FOOTER = re.compile(
     r"^(?:tong cong\b.*|tong so\b.*|cong\s*:.*|nguoi lap(?: bieu| danh sach)?|"
     r"to truong(?: to ndtq| to)?|truong khu pho|truong ap|xac nhan\b.*|ky ten|\(?ky,? ghi ro.*|"
     r"ghi ro ho ten|tm\. .*|t/m .*|chu tich\b.*|pho chu tich\b.*|truong cong an\b.*|"
-    r"can bo (?:lap|thong ke|phu trach)\b.*|.*ngay \.+ thang.*|rach gia, ngay.*|\.{3,})$"
+    r"can bo (?:lap|thong ke|phu trach)\b.*|.*ngay \.+ thang.*|.*, ngay \d{1,2}\b.*|"
+    r"rach gia, ngay.*|\.{3,})$"
 )
+
+
+@dataclass
+class Layout:
+    """How the rows of one sheet were read (counts of spreadsheet rows)."""
+
+    title: int = 0        # non-blank rows above the header
+    header: int = 0       # header row(s), with a row of column numbers under them
+    person: int = 0       # person-rows (the list itself)
+    closing: int = 0      # totals, signatures and the signers' names below them
+    other: int = 0        # rows below the header that name nobody (group captions, notes)
+    blank: int = 0        # empty rows between the header and the last non-blank row
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+@dataclass
+class SheetAccount:
+    """What became of one sheet of a people-made file (summary.json ``files.sheets``)."""
+
+    sheet: str
+    status: str = "read"            # read | skipped | rejected (superseded is set by the inbox)
+    reason: str = ""                # Vietnamese, for skipped and rejected sheets
+    layout: Layout | None = None
+    notes: list[str] = field(default_factory=list)   # what was set aside (stray cells ...)
+
+    def read(self, layout: Layout) -> None:
+        self.status, self.layout = "read", layout
+
+    def skip(self, reason: str) -> None:
+        self.status, self.reason = "skipped", reason
+
+    def reject(self, reason: str) -> None:
+        self.status, self.reason = "rejected", reason
+
+    def as_dict(self, source: str) -> dict:
+        return {"source": source, "sheet": self.sheet, "status": self.status, "reason": self.reason,
+                "rows": self.layout.as_dict() if self.layout else {}, "notes": list(self.notes)}
 
 
 @dataclass
@@ -33,6 +73,9 @@ class Table:
     title_lines: list[str]          # text of the rows above the header, top to bottom
     fields: list[str]               # the fields found in the header
     records: list[dict]             # one per person-row: 'row' (1-based) + one value per field
+    closing_lines: list[str] = field(default_factory=list)  # text of the totals/signature rows
+    layout: Layout = field(default_factory=Layout)
+    headers: dict[str, str] = field(default_factory=dict)    # field → the header cell as written
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -49,14 +92,14 @@ def cell_text(cell) -> str:
     return str(cell).strip()
 
 
-def _match_header(row: list, lookup: dict[str, str]) -> dict[str, int]:
+def _match_header(row: list, vocab: Vocabulary) -> dict[str, int]:
     found: dict[str, int] = {}
     for i, cell in enumerate(row):
         if not isinstance(cell, str) or not cell.strip():
             continue
-        field = lookup.get(header_key(cell))
-        if field and field not in found:
-            found[field] = i
+        f = vocab.field_of(cell)
+        if f and f not in found:
+            found[f] = i
     return found
 
 
@@ -64,16 +107,20 @@ def _sub_header(row: list) -> dict[str, int]:
     found: dict[str, int] = {}
     for i, cell in enumerate(row):
         if isinstance(cell, str) and cell.strip():
-            field = _SUB_LOOKUP.get(header_key(cell))
-            if field and field not in found:
-                found[field] = i
+            f = SUBHEADER.field_of(cell)
+            if f and f not in found:
+                found[f] = i
     return found
 
 
-def locate_table(rows: list[list], lookup: dict[str, str]) -> tuple[int, dict[str, int], int]:
+_NO_HEADER = ("Không tìm thấy dòng tiêu đề cột (cần có cột 'Họ và tên' cùng các cột như "
+              "'Ngày sinh', 'Số định danh cá nhân'): hãy dùng mẫu danh sách của thành phố.")
+
+
+def locate_table(rows: list[list], vocab: Vocabulary) -> tuple[int, dict[str, int], int]:
     """→ (header row index, field → column, first data row index). Raises UnreadableFile."""
     for idx, row in enumerate(rows[:HEADER_SCAN_ROWS]):
-        fields = _match_header(row, lookup)
+        fields = _match_header(row, vocab)
         if "name" in fields and len(fields) >= 3:
             start = idx + 1
             if start < len(rows) and _only_sub_header(rows[start], fields):
@@ -90,10 +137,7 @@ def locate_table(rows: list[list], lookup: dict[str, str]) -> tuple[int, dict[st
             if start < len(rows) and _is_numbering_row(rows[start]):
                 start += 1
             return idx, fields, start
-    raise UnreadableFile(
-        "Không tìm thấy dòng tiêu đề cột (cần có cột 'Họ và tên' cùng các cột như "
-        "'Ngày sinh', 'Số định danh cá nhân'): hãy dùng mẫu danh sách của thành phố."
-    )
+    raise UnreadableFile(_NO_HEADER)
 
 
 def _only_sub_header(row: list, fields: dict[str, int]) -> bool:
@@ -102,7 +146,7 @@ def _only_sub_header(row: list, fields: dict[str, int]) -> bool:
     if name_col < len(row) and cell_text(row[name_col]):
         return False
     cells = [c for c in row if cell_text(c)]
-    return bool(cells) and all(isinstance(c, str) and header_key(c) in _SUB_LOOKUP for c in cells)
+    return bool(cells) and all(isinstance(c, str) and SUBHEADER.field_of(c) for c in cells)
 
 
 def _is_numbering_row(row: list) -> bool:
@@ -110,7 +154,7 @@ def _is_numbering_row(row: list) -> bool:
     if len(cells) < 3:
         return False
     try:
-        nums = [int(float(c)) for c in cells]
+        nums = [int(float(str(c).strip("() "))) for c in cells]
     except (TypeError, ValueError):
         return False
     return nums == list(range(nums[0], nums[0] + len(nums)))
@@ -139,21 +183,76 @@ def is_footer(cells: list[str]) -> bool:
     return bool(_FOOTER.match(first))
 
 
-def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields: tuple[str, ...]) -> Table:
+def _fill_merged(rows: list[list], merged: list[tuple[int, int, int, int]], start: int) -> list[list]:
+    """Each cell of a range merged below the header takes its anchor's value (CONTRACT §1.2)."""
+    todo = [m for m in merged if m[0] >= start and (m[2] > m[0] or m[3] > m[1])]
+    if not todo:
+        return rows
+    rows = list(rows)
+    for r0, c0, r1, c1 in todo:
+        if r0 >= len(rows) or c0 >= len(rows[r0]):
+            continue
+        value = rows[r0][c0]
+        if value in ("", None):
+            continue
+        for r in range(r0, min(r1, len(rows) - 1) + 1):
+            row = rows[r] = list(rows[r])
+            if len(row) <= c1:
+                row.extend([""] * (c1 + 1 - len(row)))
+            for c in range(c0, c1 + 1):
+                if row[c] in ("", None):
+                    row[c] = value
+    return rows
+
+
+def _title_line(row: list) -> str:
+    cells = [cell_text(c) for c in row]
+    return " ".join(dict.fromkeys(c for c in cells if c))  # a merged title repeats its text
+
+
+_UNTRUSTED = ("Cột '{label}' có {n} ô là công thức chưa được tính giá trị (ví dụ ô {ref}): tệp được tạo bằng "
+              "phần mềm và chưa từng mở bằng Excel. Hãy mở tệp bằng Excel, bấm Lưu, rồi gửi lại.")
+_MISSING = ("Không tìm thấy cột '{label}' trong dòng tiêu đề (các cột đọc được: {found}): hãy thêm cột này "
+            "hoặc đặt lại tiêu đề theo mẫu của thành phố rồi gửi lại.")
+
+
+def read_table(grid: Grid, vocab: Vocabulary, key_fields: tuple[str, ...],
+               required: tuple[tuple[str, ...], ...] = ()) -> Table:
     """Person-rows: rows below the header with a value in any of ``key_fields`` that are not
-    totals or signatures. Every other row is blank or part of the layout."""
-    header, fields, start = locate_table(rows, lookup)
-    title_lines = [" ".join(cell_text(c) for c in r if cell_text(c)) for r in rows[:header]]
-    title_lines = [t for t in title_lines if t]
-    records = []
+    totals or signatures. Every other row is blank or part of the layout.
+
+    Raises UnreadableFile when no header is found, when a ``required`` field (one of each tuple)
+    is missing from it, or when a person-row's cell in a read column is a formula whose result
+    was never computed (``Grid.untrusted``)."""
+    header, fields, start = locate_table(grid.rows, vocab)
+    for need in required:
+        if not any(f in fields for f in need):
+            found = ", ".join(f"'{grid.rows[header][c]}'".replace("\n", " ") for c in sorted(fields.values()))
+            raise UnreadableFile(_MISSING.format(label=FIELD_LABELS.get(need[0], need[0]), found=found))
+    rows = _fill_merged(grid.rows, grid.merged, start)
+    layout = Layout(header=start - header)
+    title_lines = [t for t in map(_title_line, rows[:header]) if t]
+    layout.title = len(title_lines)
+    records: list[dict] = []
+    closing_lines: list[str] = []
     closing = False  # below a total or signature line only numbered or ID/date rows are people
     items = list(fields.items())
     stt_col = fields.get("stt")
     other_keys = [k for k in key_fields if k != "name"]
+    pending_blank = 0
+
+    def keep(values: dict, idx: int) -> None:
+        values["row"] = idx + 1
+        records.append(values)
+        layout.person += 1
+
     for idx in range(start, len(rows)):
         row = rows[idx]
-        if not any(row):
-            continue  # blank ('' / None everywhere)
+        if not any(c not in ("", None) for c in row):
+            pending_blank += 1
+            continue
+        layout.blank += pending_blank
+        pending_blank = 0
         width = len(row)
         values = {f: (row[c] if c < width else "") for f, c in items}
         stt = row[stt_col] if stt_col is not None and stt_col < width else ""
@@ -163,39 +262,48 @@ def read_table(sheet: str, rows: list[list], lookup: dict[str, str], key_fields:
             # or carries a person's details without a name (an INVALID row, still accounted for)
             if any(_names_a_person(k, values.get(k, "")) for k in key_fields) or sum(
                     1 for k in _DETAIL_FIELDS if cell_text(values.get(k, ""))) >= 2:
-                values["row"] = idx + 1
-                records.append(values)
+                keep(values, idx)
+            else:
+                layout.other += 1
             continue
         nonempty = [t for t in map(cell_text, row) if t]
         if not nonempty:
+            layout.blank += 1
             continue
         if any(is_footer([c]) for c in nonempty):
             closing = True
             if all(is_footer([c]) for c in nonempty) or not any(
                     _names_a_person(k, values.get(k, "")) for k in other_keys):
+                layout.closing += 1
+                closing_lines.append(" ".join(dict.fromkeys(nonempty)))
                 continue
         if not any(_names_a_person(k, values.get(k, "")) for k in key_fields):
+            if closing:
+                layout.closing += 1
+                closing_lines.append(" ".join(dict.fromkeys(nonempty)))
+            else:
+                layout.other += 1
             continue
         if closing and not any(_names_a_person(k, values.get(k, "")) for k in other_keys):
-            continue  # the signers' names under "NGƯỜI LẬP DANH SÁCH"
-        values["row"] = idx + 1
-        records.append(values)
-    return Table(sheet=sheet, title_lines=title_lines, fields=list(fields), records=records)
+            layout.closing += 1  # the signers' names under "NGƯỜI LẬP DANH SÁCH"
+            closing_lines.append(" ".join(nonempty))
+            continue
+        keep(values, idx)
+    if grid.untrusted and records:
+        _refuse_uncomputed(grid, fields, records)
+    headers = {f: cell_text(grid.rows[header][c]) if c < len(grid.rows[header]) else "" for f, c in fields.items()}
+    return Table(sheet=grid.sheet, title_lines=title_lines, fields=list(fields), records=records,
+                 closing_lines=closing_lines, layout=layout, headers=headers)
 
 
-_DATE_IN_TITLE = re.compile(r"ngay\s*(\d{1,2})\s*(?:/|-|\.|thang)\s*(\d{1,2})\s*(?:/|-|\.|nam)\s*(\d{4})")
-
-
-def title_date(title_lines: list[str]) -> dt.date | None:
-    """The submission date written in the title block ("Ngày 20/10/2023", "ngày 20 tháng 10 năm 2023")."""
-    for line in title_lines:
-        folded = fold(line)
-        if any(w in folded for w in ("cong van", "kem theo", "quyet dinh", "ke hoach so")):
-            continue  # "(Kèm theo Công văn số 969/UBND-CATP ngày 16/10/2023)" is not the list's date
-        m = _DATE_IN_TITLE.search(folded)
-        if m:
-            try:
-                return dt.date(int(m.group(3)), int(m.group(2)), int(m.group(1)))
-            except ValueError:
-                continue
-    return None
+def _refuse_uncomputed(grid: Grid, fields: dict[str, int], records: list[dict]) -> None:
+    """A person-row's value that is a formula never computed must not be read as empty."""
+    col_field = {c: f for f, c in fields.items() if f != "stt"}
+    person_rows = {r["row"] - 1 for r in records}
+    hits: dict[str, list[str]] = {}
+    for (r, c), ref in sorted(grid.untrusted.items()):
+        if r in person_rows and c in col_field:
+            hits.setdefault(col_field[c], []).append(ref)
+    if hits:
+        f, refs = max(hits.items(), key=lambda kv: len(kv[1]))
+        raise UnreadableFile(_UNTRUSTED.format(label=FIELD_LABELS.get(f, f), n=len(refs), ref=refs[0]))

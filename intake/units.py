@@ -7,19 +7,38 @@ from pathlib import Path
 
 import pandas as pd
 
-from intake.headers import ASSIGNMENT_ALIASES, STAFF_ALIASES, build_lookup
-from intake.households import group_in
+from dataclasses import dataclass
+
+from intake.headers import ASSIGNMENT, REQUIRED, STAFF
+from intake.households import group_in, path_wards
 from intake.registry import Registry
 from intake.sheets import UnreadableFile, read_grids
-from intake.tables import read_table
+from intake.tables import SheetAccount, read_table
 from matchers.normalize import normalize_ids
 from matchers.text import clean_text, fold
 
-ASSIGNMENT_LOOKUP = build_lookup(ASSIGNMENT_ALIASES)
-STAFF_LOOKUP = build_lookup(STAFF_ALIASES)
 ASSIGNMENT_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "unit", "ward_code", "group_no"]
 STAFF_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "position", "category",
                  "unit_code", "unit_name"]
+
+
+@dataclass
+class UnitFile:
+    """What an assignment or staff file gave: its rows, and what became of each sheet."""
+
+    frame: pd.DataFrame                   # ASSIGNMENT_COLUMNS or STAFF_COLUMNS
+    sheets: list[SheetAccount]
+    covers: tuple[str, ...] = ()          # wards an assignment file is about
+
+
+def _readable(grid, account: SheetAccount) -> bool:
+    if grid.skip_reason:
+        account.skip(grid.skip_reason)
+        return False
+    if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
+        account.skip("Trang tính trống.")
+        return False
+    return True
 
 
 def _groups_in_cell(value) -> list[str]:
@@ -31,23 +50,37 @@ def _groups_in_cell(value) -> list[str]:
     return [str(int(n)) for n in re.findall(r"\d+", fold(str(value)))]
 
 
-def read_assignment_file(path: Path, source: str, registry: Registry) -> pd.DataFrame:
-    """One row per (cadre row, group). A cadre is identified by his national ID."""
-    frames = []
-    folder_ward = next((w for w in map(registry.resolve_ward, source.split("/")[1:-1]) if w), None)
-    file_ward = (registry.find_ward_in(Path(source).stem.replace("_", " "), hint=folder_ward)
-                 or registry.resolve_ward(Path(source).stem, hint=folder_ward))
-    for grid in read_grids(path):
-        if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
+def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFile:
+    """One row per (cadre row, group). A cadre is identified by his national ID. A sheet without
+    a name or group column is rejected whole (CONTRACT §1.3; nothing is concluded from it)."""
+    frames, sheets = [], []
+    folder_ward, file_ward = path_wards(source, registry)
+    file_ward = file_ward or registry.resolve_ward(Path(source).stem, hint=folder_ward)
+    covers = [w for w in (folder_ward, file_ward) if w]
+    try:
+        grids = read_grids(path)
+    except UnreadableFile as exc:
+        exc.covers = tuple(covers) or exc.covers
+        raise
+    last_error = None
+    for grid in grids:
+        account = SheetAccount(grid.sheet, notes=list(grid.notes))
+        sheets.append(account)
+        if not _readable(grid, account):
             continue
-        table = read_table(grid.sheet, grid.rows, ASSIGNMENT_LOOKUP, ("name", "national_id"))
+        try:
+            table = read_table(grid, ASSIGNMENT, ("name", "national_id"), REQUIRED["assignments"])
+        except UnreadableFile as exc:
+            account.reject(str(exc))
+            last_error = exc
+            continue
         f = table.frame
         hint = folder_ward or file_ward
         title_ward = next((w for w in (registry.find_ward_in(t, hint=hint) for t in table.title_lines) if w), None)
         default_ward = (title_ward or registry.find_ward_in(grid.sheet or "", hint=hint) or folder_ward
                         or file_ward or "")
         resolve = {v: registry.resolve_ward(v, hint=default_ward or None) for v in f["ward"].unique()} if "ward" in f else {}
-        ward = f["ward"].map(resolve).fillna(default_ward) if "ward" in f else default_ward
+        ward = f["ward"].map(resolve).fillna(default_ward).replace("", default_ward) if "ward" in f else default_ward
         ids = normalize_ids(f["national_id"] if "national_id" in f else pd.Series("", index=f.index))
         base = pd.DataFrame({
             "source": source, "sheet": grid.sheet, "row": f["row"].astype(int),
@@ -56,20 +89,32 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> pd.Data
             "unit": f["unit"].map(lambda v: clean_text(str(v))) if "unit" in f else "",
             "ward_code": ward,
         })
+        unknown = int((base["ward_code"] == "").sum())
+        if unknown:
+            account.reject(f"{unknown} dòng không xác định được phường/xã của tổ được phân công: hãy ghi "
+                           "tên phường/xã ở tiêu đề hoặc ở cột 'Phường/xã' (ví dụ 'Phường Vĩnh Thanh Vân') "
+                           "rồi gửi lại.")
+            last_error = UnreadableFile(account.reason)
+            continue
+        account.read(table.layout)
+        covers += [w for w in pd.unique(base["ward_code"]) if w]
         group_cols = [c for c in ("groups", "group_1", "group_2", "group_3") if c in f]
         lists = [
             [g for c in group_cols for g in _groups_in_cell(f.at[i, c])] for i in f.index
         ]
         base["group_no"] = lists
         frames.append(base.explode("group_no"))
+    covers = tuple(dict.fromkeys(covers))
     if not frames:
-        raise UnreadableFile("Tệp không có danh sách lực lượng nào.")
+        err = last_error or UnreadableFile("Tệp không có danh sách lực lượng nào.")
+        err.covers = covers or err.covers
+        raise err
     out = pd.concat(frames, ignore_index=True)
     out["group_no"] = out["group_no"].fillna("")
-    return out[ASSIGNMENT_COLUMNS]
+    return UnitFile(out[ASSIGNMENT_COLUMNS], sheets, covers)
 
 
-def read_staff_file(path: Path, source: str, registry: Registry) -> pd.DataFrame:
+def read_staff_file(path: Path, source: str, registry: Registry) -> UnitFile:
     """Roster members; the unit from a 'Đơn vị' column, the title block, or the file name."""
     agencies = registry.agencies
     by_code = dict(zip(agencies["unit_code"], agencies["unit_name"]))
@@ -88,20 +133,29 @@ def read_staff_file(path: Path, source: str, registry: Registry) -> pd.DataFrame
         return None
 
     file_unit = resolve_unit(Path(source).stem)
-    frames = []
+    frames, sheets = [], []
+    last_error = None
     for grid in read_grids(path):
-        if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
+        account = SheetAccount(grid.sheet, notes=list(grid.notes))
+        sheets.append(account)
+        if not _readable(grid, account):
             continue
-        table = read_table(grid.sheet, grid.rows, STAFF_LOOKUP, ("name", "national_id"))
+        try:
+            table = read_table(grid, STAFF, ("name", "national_id"), REQUIRED["staff"])
+        except UnreadableFile as exc:
+            account.reject(str(exc))
+            last_error = exc
+            continue
         f = table.frame
         title_unit = next((u for u in map(resolve_unit, table.title_lines) if u), None)
         default = title_unit or file_unit
         unit = f["unit"].map(resolve_unit).fillna(default or "") if "unit" in f else pd.Series(default or "", index=f.index)
         if (unit == "").any():
-            raise UnreadableFile(
-                "Không xác định được cơ quan, đơn vị của danh sách cán bộ: hãy ghi tên đơn vị ở "
-                "tiêu đề, thêm cột 'Đơn vị', hoặc đặt tên tệp theo mã đơn vị."
-            )
+            account.reject("Không xác định được cơ quan, đơn vị của danh sách cán bộ: hãy ghi tên đơn vị ở "
+                           "tiêu đề, thêm cột 'Đơn vị', hoặc đặt tên tệp theo mã đơn vị.")
+            last_error = UnreadableFile(account.reason)
+            continue
+        account.read(table.layout)
         ids = normalize_ids(f["national_id"] if "national_id" in f else pd.Series("", index=f.index))
         frames.append(pd.DataFrame({
             "source": source, "sheet": grid.sheet, "row": f["row"].astype(int),
@@ -112,8 +166,8 @@ def read_staff_file(path: Path, source: str, registry: Registry) -> pd.DataFrame
             "unit_code": unit, "unit_name": unit.map(by_code).fillna(""),
         }))
     if not frames:
-        raise UnreadableFile("Tệp không có danh sách cán bộ nào.")
-    return pd.concat(frames, ignore_index=True)[STAFF_COLUMNS]
+        raise last_error or UnreadableFile("Tệp không có danh sách cán bộ nào.")
+    return UnitFile(pd.concat(frames, ignore_index=True)[STAFF_COLUMNS], sheets)
 
 
-__all__ = ["read_assignment_file", "read_staff_file", "group_in"]
+__all__ = ["UnitFile", "read_assignment_file", "read_staff_file", "group_in"]

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from findings import invalid_reasons, row_findings, unit_findings, ward_results
+from findings import invalid_reasons, row_findings, unit_findings, ward_results, withheld_by_ward
 from intake.inbox import Inbox, read_inbox
 from matchers.linkage import SETTINGS, link
 from matchers.records import normalize_identity, normalize_rows
@@ -100,7 +100,9 @@ def find(inbox: Inbox, linked: Linked, as_of: dt.date) -> tuple[pd.DataFrame, pd
     matches = matches_frame(rows, links, recs)
     per_row = row_findings(rows, links, recs)
     submitted = set(rows["ward_code"])
-    units = unit_findings(recs, matches, submitted, inbox.registry.groups, inbox.assignments, inbox.staff, as_of)
+    withheld = withheld_by_ward(inbox.gaps, inbox.registry.wards["ward_code"])
+    units = unit_findings(recs, matches, submitted, inbox.registry.groups, inbox.assignments, inbox.staff, as_of,
+                          withheld)
     findings = sort_findings(pd.concat([per_row, units], ignore_index=True))
     wards = ward_results(recs, inbox.registry.wards, as_of)
     return matches, findings, wards
@@ -124,7 +126,13 @@ def summary_of(run_id: str, as_of: dt.date, inbox: Inbox, matches: pd.DataFrame,
                           "activated": int(r.activated), "rate": float(r.rate)}
             for r in wards.itertuples()
         },
-        "files": {"read": read_sources, "rejected": inbox.rejected, "superseded": inbox.superseded},
+        # every sheet of every people-made file: read (rows by kind), skipped (hidden, empty) or
+        # rejected, with why; and the unit findings withheld because a file could not be read
+        "files": {"read": read_sources, "rejected": inbox.rejected, "superseded": inbox.superseded,
+                  "sheets": inbox.sheets},
+        "withheld": [{"code": code, "ward_code": ward, "because": sources}
+                     for code, by_ward in withheld_by_ward(inbox.gaps, inbox.registry.wards["ward_code"]).items()
+                     for ward, sources in sorted(by_ward.items())],
         # assignment and staff rows read, and those whose person cannot be checked (with why)
         "units": {"assignment_rows": int(inbox.assignments.drop_duplicates(["source", "sheet", "row"]).shape[0]),
                   "staff_rows": int(len(inbox.staff)),

@@ -53,7 +53,9 @@ def test_resubmission_replaces_older_list(tmp_path):
     data = read_inbox(inbox)
     assert len(data.households) == 1
     assert data.superseded == [{"source": "households/30733/to_01_lan1.xlsx", "sheet": "Tổ 1",
-                                "replaced_by": "households/30733/to_01_lan2.xlsx"}]
+                                "replaced_by": "households/30733/to_01_lan2.xlsx", "replaced_by_sheet": "Tổ 1",
+                                "rule": "title_date",
+                                "dates": {"replaced": "2023-10-10", "replaced_by": "2023-10-20"}}]
 
 
 def test_bad_files_are_rejected_with_reasons_and_the_rest_goes_on(tmp_path):
@@ -200,10 +202,10 @@ def test_workbook_typed_in_tcvn3_is_read_as_unicode(tmp_path):
 
 
 def test_the_dispatch_date_in_a_title_is_not_the_list_date():
-    from intake.tables import title_date
+    from intake.dates import list_date
 
     lines = ["DANH SÁCH CÔNG DÂN", "(Kèm theo Công văn số 969/UBND-CATP ngày 16/10/2023)", "Ngày 22/10/2023"]
-    assert title_date(lines) == dt.date(2023, 10, 22)
+    assert list_date(lines) == dt.date(2023, 10, 22)
 
 
 def test_assignment_rows_without_a_usable_id_are_accounted_for(tmp_path):
