@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 from .errors import ALL_CODES, apply_content_errors, row_truth
 from .geo import get_scale
@@ -42,6 +43,39 @@ def _targets(pop, rng, scale_name: str) -> dict[str, int]:
     return {c: int(round(v)) for c, v in raw.items()}
 
 
+_DATED = {"both": "both", "inverted": "both", "new_only": "newer_only", "old_only": "older_only",
+          "neither": "neither", "equal": "same_date"}
+
+
+def _stated(s) -> str:
+    """The date a sheet states (title block or signature block), ISO; "" when it states none."""
+    return s.day.isoformat() if s.dated and s.style.title and s.style.title.get("date") is not None else ""
+
+
+def _kinds(files) -> dict:
+    """Where each kind of people-made file is (meta["kinds"]): for tests and the bench."""
+    def where(pred, **extra):
+        return [{"source": f.path, "sheet": s.name, **{k: fn(f, s) for k, fn in extra.items()}}
+                for f in files for s in f.sheets if pred(f, s)]
+
+    return {
+        "invisible_chars": where(lambda f, s: s.invisible > 0),
+        "merged_cells": where(lambda f, s: bool(s.style.merge) and f.fmt == "xlsx",
+                              address=lambda f, s: s.style.merge_addr),
+        "legacy_font": where(lambda f, s: bool(f.legacy), encoding=lambda f, s: f.legacy,
+                             format=lambda f, s: f.fmt),
+        "unicode_text": where(lambda f, s: f.encoding == "utf-16"),
+        "formula_no_cache": where(lambda f, s: bool(s.formula), cached=lambda f, s: s.formula),
+        "stray_far_cell": where(lambda f, s: s.stray is not None,
+                                cell=lambda f, s: xl_rowcol_to_cell(s.stray[0], s.stray[1])),
+        "header_by_meaning": where(lambda f, s: "header_by_meaning" in s.style.header_flags
+                                   and not s.hidden),
+        "ward_abbrev": where(lambda f, s: not s.hidden and (
+            s.style.ward_value.startswith("abbr:") and "ward" in s.style.cols
+            or (s.style.title or {}).get("ward") == 7)),
+    }
+
+
 def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = False) -> dict:
     """Write `<out_dir>/inbox` and `<out_dir>/truth` for one synthetic city; return meta."""
     t0 = time.perf_counter()
@@ -61,12 +95,21 @@ def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = F
     pop = build_population(sc, r_pop)
     R = build_list_rows(pop, r_list, sc.min_count)
     apply_content_errors(R, pop, r_err, sc.min_count)
-    files, S = plan_households(R, pop, r_lay, clean, sc.name)
+    files, frames = plan_households(R, pop, r_lay, clean, sc.name)
+    R = frames["R"]           # less the rows of files the reader rejects whole
     per_row, row_f = row_truth(R, pop)
     units = build_units(pop, sc, r_unit)
     matched_pids = R["pid"].to_numpy()[per_row["expected_match"].to_numpy() == "matched"]
     submitting = set(int(w) for w in R["ward"].unique())
-    unit_f = unit_truth(pop, units, matched_pids, submitting)
+    # withheld findings: a rejected file might have listed any resident of its ward, or
+    # assigned any group of it (docs/DESIGN.md, ground truth)
+    withheld_nl: dict[int, list[str]] = {}
+    for f in files:
+        if f.role == "rejected" and f.ward is not None:
+            withheld_nl.setdefault(f.ward, []).append(f.path)
+    no_col = set() if clean else set(units.no_group_column)
+    unread = no_col if units.no_group_column_file == "main" else set()
+    unit_f = unit_truth(pop, units, matched_pids, submitting, set(withheld_nl), no_col, unread)
     t_model = time.perf_counter() - t0
 
     # ---- inbox
@@ -80,9 +123,9 @@ def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = F
                                 day_time(AS_OF, 5))
     write_identity(inbox / old_name, export_chunks(pop, OLD_EXPORT, old=True), False,
                    day_time(OLD_EXPORT, 5))
-    loc = write_households(inbox, files, R, S, pop, region, counter)
-    asg_files = write_assignments(inbox, pop, units, r_file, clean, region, counter,
-                                  datetime(2023, 10, 17, 9, 0))
+    loc = write_households(inbox, files, frames, pop, region, counter)
+    asg_files, asg_rejected = write_assignments(inbox, pop, units, r_file, clean, region, counter,
+                                                datetime(2023, 10, 17, 9, 0))
     staff_files = write_staff(inbox, pop, units, r_file, clean, counter,
                               datetime(2023, 10, 18, 9, 0))
 
@@ -116,9 +159,21 @@ def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = F
     P = pop.people
     city = P["city"].to_numpy()
     n_code = findings["code"].value_counts()
-    superseded = [{"source": f.path, "sheet": s.name, "replaced_by": s.replaced_by}
+    current = {(f.path, s.name): s for f in files for s in f.sheets if s.frame == "R"}
+    superseded = [{"source": f.path, "sheet": s.name, "replaced_by": s.replaced_by,
+                   "replaced_by_sheet": s.replaced_by_sheet, "rule": s.rule,
+                   "dated": _DATED[s.variant], "older_saved_later": s.variant == "inverted",
+                   "dates": [_stated(s), _stated(current[(s.replaced_by, s.replaced_by_sheet)])]}
                   for f in files for s in f.sheets if s.frame == "S"]
-    rejected = [{"source": f.path, "reason": f.reason} for f in files if f.role == "rejected"]
+    rejected = ([{"source": f.path, "reason": f.reason} for f in files if f.role == "rejected"]
+                + [{"source": a["source"], "reason": a["reason"]} for a in asg_rejected])
+    withheld = ([{"code": "NOT_LISTED", "ward_code": codes[w], "because": sorted(src)}
+                 for w, src in sorted(withheld_nl.items())]
+                + [{"code": "GROUP_UNASSIGNED", "ward_code": codes[a["ward"]], "because": [a["source"]]}
+                   for a in asg_rejected])
+    hidden = [{"source": f.path, "sheet": s.name, "state": s.hidden,
+               "copy_of": next(v.name for v in f.sheets if v.frame == "R" and v.group == s.group)}
+              for f in files for s in f.sheets if s.hidden]
     meta = {
         "seed": seed, "scale": sc.name, "clean": bool(clean),
         "as_of": AS_OF.isoformat(), "export_date": AS_OF.isoformat(),
@@ -148,11 +203,19 @@ def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = F
         },
         "superseded": superseded,
         "rejected": rejected,
+        "withheld": withheld,
+        "hidden_sheets": hidden,
+        "kinds": {} if clean else _kinds(files),
         "layouts": {} if clean else {k: int(counter.get(k, 0)) for k in VARIATIONS},
         "other_layouts": {k: int(v) for k, v in sorted(counter.items()) if k not in VARIATIONS},
     }
     if not clean:
         meta["layouts"]["resubmitted"] = len(superseded)
+        for rule in ("title_date", "modified_time", "file_name"):
+            meta["layouts"][f"resubmitted_{rule}"] = sum(s["rule"] == rule for s in superseded)
+        for dated, key in (("newer_only", "only_newer_dated"), ("older_only", "only_older_dated"),
+                           ("neither", "undated")):
+            meta["layouts"][f"resubmitted_{key}"] = sum(s["dated"] == dated for s in superseded)
         meta["layouts"]["resubmitted_from_book"] = sum(
             1 for f in files for s in f.sheets if s.frame == "S" and len(f.sheets) > 1)
         cont = Counter(f"container_{s.container}" for f in files if f.role != "rejected"

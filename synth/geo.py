@@ -199,8 +199,8 @@ def _province_wards() -> list[Ward]:
 
 def get_scale(name: str) -> Scale:
     if name == "small":
-        wards = [Ward("30733", "Vĩnh Thanh Vân", "Phường", RACH_GIA, 1_400),
-                 Ward("30766", "Phi Thông", "Xã", RACH_GIA, 1_100)]
+        wards = [Ward("30733", "Vĩnh Thanh Vân", "Phường", RACH_GIA, 2_700),
+                 Ward("30766", "Phi Thông", "Xã", RACH_GIA, 2_200)]
         return Scale("small", wards, _neighbours(CITY_NEIGHBOURS[:3], 40), n_agencies=4,
                      staff_range=(20, 35))
     if name == "city":

@@ -9,6 +9,7 @@ the truth reflects them. Everything else here is truth-preserving by constructio
 
 from __future__ import annotations
 
+import copy
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from .geo import Ward
+from .kinds import (BELOW_FORMS, DATE_FORM_KEYS, DISPATCH_LINE, MEANING_HOUSEHOLD, N_ABBREV,
+                    NEW_DATE_FORMS, abbrev_title, date_line, ward_abbrev)
 from .population import Population, load_phone_prefixes
 from .text import eth_for_d, nfd, old_style_tones, strip_diacritics, upper
 
@@ -70,6 +73,17 @@ VARIATIONS = [
     "text_spaces", "text_caps", "text_no_diacritics", "status_variants", "case_variants",
     "sex_variants", "level_variants", "resubmitted", "resubmitted_from_book",
     "rejected_corrupt", "rejected_no_header", "rejected_unknown_ward",
+    # files as people really save them (kinds.py)
+    "invisible_chars", "invisible_chars_header", "hidden_sheet", "very_hidden_sheet",
+    "merged_ward_group", "merged_address", "legacy_tcvn3", "legacy_vni", "legacy_csv",
+    "legacy_xlsx", "csv_utf16", "utf16_txt", "rejected_formula_no_cache", "stray_far_cell",
+    "title_date_report", "title_date_updated", "title_date_long_padded", "title_date_no_pad",
+    "title_date_hour", "title_date_no_year", "title_date_short_year", "title_date_below",
+    "resubmitted_title_date", "resubmitted_modified_time", "resubmitted_file_name",
+    "resubmitted_only_newer_dated", "resubmitted_only_older_dated", "resubmitted_undated",
+    "header_by_meaning", "header_by_meaning_two_col", "title_ward_abbrev", "ward_column_abbrev",
+    "assignments_header_by_meaning", "assignments_ward_abbrev", "staff_header_by_meaning",
+    "assignments_rejected_no_group_column",
 ]
 
 
@@ -96,11 +110,14 @@ class Style:
     status_variants: bool = False
     level_variants: bool = False
     case_variants: bool = False
-    ward_value: str = "ten"           # ward column: code | ten | name | nodiac
+    ward_value: str = "ten"           # ward column: code | ten | name | nodiac | upper | abbr:<k>
     header_flags: frozenset = frozenset()
+    merge: str = ""                   # merged cells: "" | group (Phường/xã and Tổ per group) |
+    #                                   ward_whole (Phường/xã down the sheet, Tổ per group)
+    merge_addr: bool = False          # address cells merged down a household
 
 
-@dataclass
+@dataclass(eq=False)
 class SheetPlan:
     name: str                 # sheet name ("" for CSV)
     rows: np.ndarray          # indices into the frame (R: current rows, S: superseded rows)
@@ -114,9 +131,18 @@ class SheetPlan:
     resub: bool = False       # part of a resubmission pair (keeps its dated title)
     container: str = "group_xlsx"   # group_xlsx | ward_book | ward_sheet_xlsx | ward_sheet_csv |
     #                                 group_csv | folder_only | deep_folder
+    rule: str = ""            # superseded sheets: title_date | modified_time | file_name
+    variant: str = ""         # superseded sheets: which of the pair carries a date (both, ...)
+    replaced_by_sheet: str = ""
+    dated: bool = True        # the sheet states its date (title block or signature block)
+    hidden: str = ""          # "" | hidden | very_hidden: an older copy, never a list
+    first: bool = False       # a hidden copy placed before the visible sheet
+    invisible: float = 0.0    # share of text cells carrying invisible characters
+    formula: str = ""         # "" | zero | empty: ID cells as formulas with no usable cached value
+    stray: tuple | None = None  # (row, col, text): one character far outside the table
 
 
-@dataclass
+@dataclass(eq=False)
 class FilePlan:
     path: str                 # relative to the inbox
     fmt: str                  # xlsx | csv
@@ -126,50 +152,74 @@ class FilePlan:
     encoding: str = "utf-8"
     sep: str = ","
     reason: str = ""
-    payload: str = ""         # corrupt | noheader | unknown_ward:<ward index>
+    payload: str = ""         # corrupt | noheader | unknown_ward:<ward index> | formula
+    ward: int | None = None   # the registry ward a rejected file is attributed to (folder)
+    legacy: str = ""          # "" | tcvn3 | vni: text typed in a legacy font
 
 
 # --------------------------------------------------------------------------------------------
 def ward_label(w: Ward, mode: str) -> str:
+    if mode.startswith("abbr:"):
+        return ward_abbrev(w.kind, w.name, int(mode[5:]))
     return {"code": w.code, "ten": w.ten, "name": w.name,
             "nodiac": strip_diacritics(w.ten), "upper": upper(w.ten)}[mode]
 
 
+def _place(w: Ward) -> str:
+    return w.district.replace("thành phố ", "").replace("huyện ", "")
+
+
 def title_lines(w: Ward, group: int | None, khu_pho: str, day: date, t: dict,
                 region: str) -> list[str]:
-    """Title block lines (an empty list when t is None)."""
+    """Title block lines (an empty list when t is None).
+
+    t: l1, ward, heading, group, date (a DATE_FORMS key or None), dispatch; optionally
+    date_below (the date line goes to the signature block instead), abbr (k, form) for the
+    abbreviated ward line (ward == 7) and hour (the "Tính đến 17 giờ ngày ..." form).
+    """
     if t is None:
         return []
-    place = w.district.replace("thành phố ", "").replace("huyện ", "")
     reg = region or f"UBND {upper(w.district)}"
     out = []
     l1 = [reg, reg.replace("UBND", "ỦY BAN NHÂN DÂN"), reg.replace("UBND", "CÔNG AN"), None][t["l1"]]
     if l1:
         out.append(l1)
     wl = t["ward"]
-    if wl is not None:
+    if wl == 7:
+        k, form = t.get("abbr", (0, 0))
+        out.append(abbrev_title(w.kind, w.name, k, form))
+    elif wl is not None:
         out.append([upper(w.ten), f"UBND {upper(w.ten)}", f"{w.kind}: {w.name}",
                     f"Phường/xã: {w.code}", upper(strip_diacritics(w.ten)), upper(w.name),
                     f"Đơn vị: {w.ten}"][wl])
     h = t["heading"]
+    d = t["date"]
+    inline = d == 8 and h is not None and not t.get("date_below")
     if h is not None:
-        out.append(["DANH SÁCH CÔNG DÂN ĐĂNG KÝ, KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
-                    "DANH SÁCH HỘ GIA ĐÌNH ĐĂNG KÝ TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
-                    "DANH SÁCH RÀ SOÁT KÍCH HOẠT TÀI KHOẢN VNEID",
-                    "DANH SÁCH CÔNG DÂN CẦN KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ"][h])
+        line = ["DANH SÁCH CÔNG DÂN ĐĂNG KÝ, KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
+                "DANH SÁCH HỘ GIA ĐÌNH ĐĂNG KÝ TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
+                "DANH SÁCH RÀ SOÁT KÍCH HOẠT TÀI KHOẢN VNEID",
+                "DANH SÁCH CÔNG DÂN CẦN KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ"][h]
+        if inline:      # "DANH SÁCH ... (đến ngày 20/10)"
+            line += " " + date_line(8, day, _place(w))
+        out.append(line)
     if t.get("dispatch"):
-        out.append("(Kèm theo Công văn số 969/UBND-CATP ngày 16/10/2023)")
+        out.append(DISPATCH_LINE)
     g = t["group"]
     if g is not None and group is not None:
         out.append([f"Tổ NDTQ số {group:02d} - {khu_pho}", f"Tổ NDTQ số {group}",
                     upper(f"Tổ NDTQ số {group:02d} - {khu_pho}"), f"Tổ số {group} - {khu_pho}",
                     f"Tổ: {group:02d}"][g])
-    d = t["date"]
-    if d is not None:
-        out.append([f"Ngày {day:%d/%m/%Y}",
-                    f"{place}, ngày {day.day} tháng {day.month} năm {day.year}",
-                    f"Ngày lập: {day:%d/%m/%Y}"][d])
+    if d is not None and not inline and not t.get("date_below"):
+        out.append(date_line(d, day, _place(w), t.get("hour", 17)))
     return out
+
+
+def closing_date_line(w: Ward, day: date, t: dict | None) -> str | None:
+    """The date line of the signature block, when the list's date is written below the table."""
+    if t is None or t.get("date") is None or not t.get("date_below"):
+        return None
+    return date_line(t["date"], day, _place(w), t.get("hour", 17))
 
 
 def canonical_style() -> Style:
@@ -308,8 +358,13 @@ def _group_file_name(rng, to_so: int) -> str:
 
 
 def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, clean: bool,
-                    scale_name: str) -> tuple[list[FilePlan], pd.DataFrame]:
-    """File plan for all current (R) and superseded (S) submissions, plus rejected files."""
+                    scale_name: str) -> tuple[list[FilePlan], dict[str, pd.DataFrame]]:
+    """File plan for all current (R) and superseded (S) submissions, hidden older copies (H)
+    and rejected files (X: rows of files the reader rejects whole).
+
+    Returns (files, frames): frames["R"] is `R` less the rows of rejected files, re-indexed;
+    every SheetPlan's rows index the frame named by its `frame`.
+    """
     W = pop.wards
     G = pop.groups
     gidx = R["gidx"].to_numpy()
@@ -328,7 +383,8 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
             files.append(FilePlan(f"households/{w.code}/to_{n:02d}.xlsx", "xlsx", [sp],
                                   _mtime(day, k)))
             k += 1
-        return files, R.iloc[0:0].copy()
+        return files, {"R": R, "S": R.iloc[0:0].copy(), "H": R.iloc[0:0].copy(),
+                       "X": R.iloc[0:0].copy()}
 
     # ---- containers per group
     by_ward: dict[int, list[int]] = {}
@@ -355,7 +411,7 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
                 cont[g] = ("group_csv" if u < 0.08 else "folder_only" if u < 0.12 else
                            "deep_folder" if u < 0.15 else "group_xlsx")
     # make sure every container kind occurs (small scale)
-    need = {"ward_sheet_xlsx": 2, "ward_sheet_csv": 1, "ward_book": 2, "group_csv": 2,
+    need = {"ward_sheet_xlsx": 2, "ward_sheet_csv": 1, "ward_book": 2, "group_csv": 5,
             "folder_only": 1, "deep_folder": 1, "group_xlsx": 1}
     for kind, m in need.items():
         have = sum(1 for v in cont.values() if v == kind)
@@ -386,38 +442,49 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
                     cont[g] = kind
                 break
 
-    # ---- resubmissions (~2 % of groups): older version superseded by a later file
-    n_res = max(2, int(round(0.02 * len(sub))))
+    # ---- resubmissions (~2 % of groups): an older submission replaced by a newer one. Each pair
+    # exercises one step of the reader's order (CONTRACT §1.2): the later title date when both
+    # carry a date and they differ; else the later file modification time; else the later path
+    # (then sheet name) in plain string order.
+    n_res = max(4, int(round(0.02 * len(sub))))
     cand_b = [g for g in sub if cont[g] == "ward_book"]
     cand_x = [g for g in sub if cont[g] == "group_xlsx"]
-    resub: dict[int, str] = {}
+    resub: dict[int, tuple[str, str, str]] = {}          # g -> (where, rule, variant)
     if cand_b:
-        resub[cand_b[int(rng.integers(0, len(cand_b)))]] = "book"
-    pool = [g for g in cand_x]
+        g = cand_b[int(rng.integers(0, len(cand_b)))]
+        if rng.random() < 0.4:       # both sheets in the same workbook: the sheet name decides
+            resub[g] = ("in_book", "file_name", _choice(rng, ["new_only", "old_only", "neither"]))
+        else:
+            resub[g] = ("book",) + _choice(rng, [("title_date", "both"), ("modified_time", "new_only"),
+                                                 ("modified_time", "old_only")])
+    pool = list(cand_x)
     rng.shuffle(pool)
-    for g in pool[: max(0, n_res - len(resub))]:
-        resub[g] = "file"
+    for i, g in enumerate(pool[:n_res]):
+        resub[g] = ("file",) + (RESUB_ORDER[i] if i < len(RESUB_ORDER) else
+                                _choice(rng, RESUB_ORDER, RESUB_WEIGHTS))
 
-    S_parts = []
-    s_off = 0
+    S_parts: list[pd.DataFrame] = []
+    H_parts: list[pd.DataFrame] = []
+    offsets = {"S": 0, "H": 0}
 
-    def older_rows(idx: np.ndarray) -> np.ndarray:
-        """Superseded copy of a group's rows: a few missing, some lower statuses."""
-        nonlocal s_off
-        keep = idx[rng.random(len(idx)) >= 0.08]
+    def older_rows(idx: np.ndarray, frame: str = "S", p_missing: float = 0.08,
+                   p_lower: float = 0.2) -> np.ndarray:
+        """An older copy of a group's rows: a few missing, some lower statuses."""
+        keep = idx[rng.random(len(idx)) >= p_missing]
         part = R.iloc[keep].copy()
-        lower = (part["status_w"].to_numpy() > 0) & (rng.random(len(part)) < 0.2)
+        lower = (part["status_w"].to_numpy() > 0) & (rng.random(len(part)) < p_lower)
         st = part["status_w"].to_numpy().copy()
         st[lower] -= 1
         part["status_w"] = st
         part.loc[lower, "status_lbl"] = [
             {0: "Chưa đăng ký", 1: "Đã đăng ký", 2: "Đã duyệt"}[int(v)] for v in st[lower]]
         part.loc[lower, "level_w"] = ""
-        S_parts.append(part)
-        out = np.arange(s_off, s_off + len(part))
-        s_off += len(part)
+        (S_parts if frame == "S" else H_parts).append(part)
+        out = np.arange(offsets[frame], offsets[frame] + len(part))
+        offsets[frame] += len(part)
         return out
 
+    date_forms = _DateForms(rng)
     sheets_all: list[tuple[FilePlan, SheetPlan]] = []
     for wi, gl in sorted(by_ward.items()):
         w = W[wi]
@@ -433,15 +500,30 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
                 nm = f"Tổ {n}" if rng.random() < 0.6 else f"TO {n:02d}"
                 idx = sub[g]
                 frame = "R"
-                if resub.get(g) == "book":
+                where = resub.get(g, ("",))[0]
+                if where in ("book", "in_book"):
+                    _, rule, variant = resub[g]
                     idx, frame = older_rows(sub[g]), "S"
                     day = date(2023, 10, 17) + timedelta(days=int(rng.integers(0, 3)))
                 st = random_style(rng, "xlsx", "ward_book", False)
-                if frame == "S":
-                    _force_dated_title(st)
                 sp = SheetPlan(nm, idx, frame, wi, n, day, st, container="ward_book")
+                if frame == "S":
+                    sp.rule, sp.variant = rule, variant
+                    _set_resub_title(st, variant in ("both", "old_only", "equal"), date_forms, rng)
+                    sp.dated = variant in ("both", "old_only", "equal")
                 fp.sheets.append(sp)
                 sheets_all.append((fp, sp))
+                if where == "in_book":     # the newer copy right after it, in the same workbook
+                    st2 = random_style(rng, "xlsx", "ward_book", True)
+                    new_dated = variant in ("new_only", "equal")
+                    _set_resub_title(st2, new_dated, date_forms, rng)
+                    new_day = day if variant == "equal" else day + timedelta(days=3)
+                    sp2 = SheetPlan(nm + _choice(rng, [" (bổ sung)", " mới", " (sửa)"]), sub[g], "R",
+                                    wi, n, new_day, st2, container="ward_book", resub=True,
+                                    dated=new_dated)
+                    sp.replaced_by, sp.replaced_by_sheet, sp.resub = fp.path, sp2.name, True
+                    fp.sheets.append(sp2)
+                    sheets_all.append((fp, sp2))
             fp.mtime = _mtime(max(s.day for s in fp.sheets), k)
             k += 1
             files.append(fp)
@@ -450,7 +532,7 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
             idx = np.concatenate([sub[g] for g in ws_groups])
             day = _dates(rng)
             ext = "csv" if csv else "xlsx"
-            kind = strip_diacritics(w.kind).lower()
+            kind = strip_diacritics(w.kind).lower().replace(" ", "_")
             fname = _choice(rng, [f"tong_hop_{kind}.{ext}", f"{w.code}_toan_{kind}.{ext}",
                                   f"ds_{strip_diacritics(w.name).replace(' ', '').lower()}.{ext}"])
             st = random_style(rng, ext, "ward_sheet", False)
@@ -468,39 +550,56 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
         for g in gl:
             c = cont[g]
             if c in ("ward_book",) or c.startswith("ward_sheet"):
-                if resub.get(g) != "book":
+                if resub.get(g, ("",))[0] != "book":
                     continue
             n = int(G.at[g, "to_so"])
             kp = G.at[g, "khu_pho"]
             day = _dates(rng)
             if g in resub:
-                if resub[g] == "file":
-                    old_day = date(2023, 10, 16) + timedelta(days=int(rng.integers(0, 3)))
+                where, rule, variant = resub[g]
+                old_dated = variant in ("both", "inverted", "old_only", "equal")
+                new_dated = variant in ("both", "inverted", "new_only", "equal")
+                if where == "file":
+                    old_day = date(2023, 10, 17) + timedelta(days=int(rng.integers(0, 2)))
+                    day = date(2023, 10, 21) + timedelta(days=int(rng.integers(0, 3)))
+                    if variant == "equal":
+                        old_day = day
                     st = random_style(rng, "xlsx", "group_xlsx", True)
-                    _force_dated_title(st)
-                    sp = SheetPlan(f"Tổ {n}", older_rows(sub[g]), "S", wi, n, old_day, st)
-                    old = FilePlan(f"households/{w.code}/to_{n:02d}.xlsx", "xlsx", [sp],
-                                   _mtime(old_day, k), role="superseded")
+                    _set_resub_title(st, old_dated, date_forms, rng)
+                    sp = SheetPlan(f"Tổ {n}", older_rows(sub[g]), "S", wi, n, old_day, st,
+                                   rule=rule, variant=variant, dated=old_dated)
+                    old_mtime = _mtime(old_day, k)
+                    if variant == "inverted":     # the older list was saved again later
+                        old_mtime = _mtime(day + timedelta(days=1), k)
+                    elif variant == "equal":
+                        old_mtime = datetime(day.year, day.month, day.day, 9, 0) + timedelta(minutes=k % 50)
+                    old = FilePlan(f"households/{w.code}/{_group_file_name(rng, n)}", "xlsx", [sp],
+                                   old_mtime, role="superseded")
                     k += 1
                     files.append(old)
                     sheets_all.append((old, sp))
-                # later than every other list of the ward (title date and file time agree)
-                day = (date(2023, 10, 24) if resub[g] == "book"
-                       else date(2023, 10, 21) + timedelta(days=int(rng.integers(0, 3))))
+                else:    # the older sheet sits in the ward's workbook; the newer file comes later
+                    day = date(2023, 10, 24)
                 st = random_style(rng, "xlsx", "group_xlsx", True)
-                _force_dated_title(st)
-                sp = SheetPlan(f"Tổ {n}", sub[g], "R", wi, n, day, st)
-                fp = FilePlan(f"households/{w.code}/to_{n:02d}_bo_sung.xlsx", "xlsx", [sp],
+                _set_resub_title(st, new_dated, date_forms, rng)
+                sp = SheetPlan(f"Tổ {n}", sub[g], "R", wi, n, day, st, resub=True, dated=new_dated)
+                older = [s for f in files for s in f.sheets
+                         if s.frame == "S" and s.group == n and s.ward == wi and not s.replaced_by]
+                fp = FilePlan(f"households/{w.code}/{_resub_file_name(rng, n, rule)}", "xlsx", [sp],
                               _mtime(day, k))
+                for s in older:
+                    of = next(f for f in files if s in f.sheets)
+                    if rule == "file_name":
+                        fp.mtime = of.mtime            # copied together: the same time
+                        assert fp.path > of.path, (fp.path, of.path)
+                    elif fp.mtime <= of.mtime and variant != "inverted":
+                        fp.mtime = of.mtime + timedelta(hours=1)
+                    s.replaced_by = fp.path
+                    s.replaced_by_sheet = sp.name
+                    s.resub = True
                 k += 1
                 files.append(fp)
                 sheets_all.append((fp, sp))
-                sp.resub = True
-                for f in files:
-                    for s in f.sheets:
-                        if s.frame == "S" and s.group == n and s.ward == wi:
-                            s.replaced_by = fp.path
-                            s.resub = True
                 continue
             if c == "group_xlsx" or c == "deep_folder":
                 st = random_style(rng, "xlsx", c, c == "deep_folder")
@@ -530,6 +629,8 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
             k += 1
             files.append(fp)
             sheets_all.append((fp, sp))
+    for f in files:
+        f.ward = f.sheets[0].ward if f.sheets else None
 
     # ---- CSV encodings and separators
     csvs = [f for f in files if f.fmt == "csv"]
@@ -541,8 +642,12 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
             for s in f.sheets:
                 s.style.text = frozenset(s.style.text - {"eth"})
 
+    # ---- kinds that change what a file is: rejected formulas, legacy fonts, UTF-16 text
+    rej_wards = _file_kinds(files, sheets_all, R, pop, rng, scale_name, csvs[3:])
     _force_coverage(sheets_all, rng)
+    _surface_kinds(files, sheets_all, rng, older_rows, date_forms)
     S = pd.concat(S_parts, ignore_index=True) if S_parts else R.iloc[0:0].copy()
+    H = pd.concat(H_parts, ignore_index=True) if H_parts else R.iloc[0:0].copy()
     eff = _Effective(R, pop)
     for f in files:
         for s in f.sheets:
@@ -550,22 +655,69 @@ def plan_households(R: pd.DataFrame, pop: Population, rng: np.random.Generator, 
             if s.frame == "R":
                 eff.apply(s)
     eff.store(R)
-    files.extend(_rejected_files(R, pop, rng, scale_name, k))
-    return files, S
+    R, X = _take_rejected_rows(files, R)
+    files.extend(_rejected_files(R, pop, rng, scale_name, k, rej_wards))
+    return files, {"R": R, "S": S, "H": H, "X": X}
 
 
-def _force_dated_title(st: Style) -> None:
+RESUB_ORDER = [("title_date", "both"), ("modified_time", "old_only"), ("file_name", "neither"),
+               ("modified_time", "new_only"), ("title_date", "inverted"), ("file_name", "new_only"),
+               ("modified_time", "neither"), ("modified_time", "equal"), ("file_name", "old_only"),
+               ("file_name", "equal")]
+RESUB_WEIGHTS = [0.25, 0.08, 0.06, 0.08, 0.2, 0.06, 0.08, 0.07, 0.06, 0.06]
+
+
+def _resub_file_name(rng, n: int, rule: str) -> str:
+    """The newer file's name. Under the file-name rule it must sort after the older one's
+    ("to_07_bo_sung.xlsx" > "to_07.xlsx"); otherwise it may sort before it (a trap)."""
+    later = [f"to_{n:02d}_bo_sung.xlsx", f"to_{n:02d}_moi.xlsx", f"to_{n:02d}_lan_2.xlsx",
+             f"to_{n:02d}_sua.xlsx"]
+    earlier = [f"DS to {n:02d} bo sung.xlsx", f"To {n} (bo sung).xlsx", f"bo_sung_to_{n:02d}.xlsx"]
+    if rule == "file_name" or rng.random() < 0.5:
+        return _choice(rng, later, [0.55, 0.15, 0.15, 0.15])
+    return _choice(rng, earlier)
+
+
+class _DateForms:
+    """Date forms for the dated sheets of resubmissions, every form in turn, then at random."""
+
+    CYCLE = [5, 8, 9, 7, 4, 3, 6, 0, 1, 2]
+
+    def __init__(self, rng):
+        self.rng = rng
+        self.i = 0
+
+    def next(self) -> int:
+        f = self.CYCLE[self.i] if self.i < len(self.CYCLE) else int(self.rng.choice(self.CYCLE))
+        self.i += 1
+        return f
+
+
+def _set_resub_title(st: Style, dated: bool, forms: _DateForms, rng) -> None:
+    """A title naming the group; the list's date in one of its forms, or no date at all (then
+    sometimes only the dispatch's date, which is not the list's)."""
     if st.title is None:
         st.title = dict(l1=0, ward=0, heading=0, group=0, date=0, dispatch=False)
-    st.title["date"] = 0
-    st.title["dispatch"] = False
     if st.title.get("group") is None:
         st.title["group"] = 0
+    st.title.pop("date_below", None)
+    if dated:
+        f = forms.next()
+        st.title["date"] = f
+        st.title["dispatch"] = bool(rng.random() < 0.2)
+        st.title["date_below"] = f in BELOW_FORMS and bool(rng.random() < 0.6)
+        st.title["hour"] = int(rng.integers(8, 18))
+        if st.title["date_below"]:
+            st.closing = "canonical"
+    else:
+        st.title["date"] = None
+        st.title["dispatch"] = bool(rng.random() < 0.5)
 
 
 def _force_coverage(sheets_all, rng) -> None:
     """Every sheet-level variation at least once (only bites at small scale)."""
-    cur = [s for f, s in sheets_all if s.frame == "R" and f.role == "current" and not s.resub]
+    cur = [s for f, s in sheets_all if s.frame == "R" and f.role == "current" and not s.resub
+           and not f.legacy]
     enc = {id(s): f.encoding for f, s in sheets_all}
     fmt = {id(s): f.fmt for f, s in sheets_all}
     touched: set[int] = set()
@@ -657,8 +809,8 @@ def _force_coverage(sheets_all, rng) -> None:
             continue
         # a sheet whose value for this key is not itself a required one (resubmissions keep
         # their "Ngày dd/mm/yyyy" line)
-        pool = [s for s in titled if s.style.title[key] not in (3, 4, 5, 1)
-                and not (key == "date" and s.resub)] or titled
+        free = [s for s in titled if not (key == "date" and (s.resub or s.style.title[key] is None))]
+        pool = [s for s in free if s.style.title[key] not in (3, 4, 5, 1)] or free
         if pool:
             pool[int(rng.integers(0, len(pool)))].style.title[key] = val
     hdr = {"header_alias": lambda st: st.headers.update(name="Họ tên", id="Số CCCD", phone="SĐT"),
@@ -673,6 +825,268 @@ def _force_coverage(sheets_all, rng) -> None:
         some(pool, lambda st, flag=flag: flag in st.header_flags,
              lambda st, flag=flag, fix=fix: (fix(st), setattr(st, "header_flags",
                                                              st.header_flags | {flag})))
+
+
+# --------------------------------------------------------------------------------------------
+# Files as people really save them (kinds.py): which files and sheets get which kind.
+FORMULA_REASON = ("formulas without saved values (written by a program, never opened in Excel): "
+                  "open and save it in Excel")
+_SINGLE = ("group_xlsx", "deep_folder", "folder_only")
+
+
+def _rare_rows(R: pd.DataFrame, idx: np.ndarray) -> int:
+    """Rows carrying a rare event (kept out of a file that will be rejected at small scale)."""
+    p = R.iloc[idx]
+    return int(((p["e_sex"] > 0) | (p["e_invalid"] > 0) | (p["kind"] != 0) | (p["e_dob"] > 0)
+                | (p["e_id"] > 0) | (p["e_name"]) | (p["e_phone"] == 1)).sum())
+
+
+def _file_kinds(files, sheets_all, R, pop, rng, scale_name: str, spare_csvs: list) -> list[int]:
+    """Kinds that change what a file is; returns the wards where household files get rejected.
+
+    formula_no_cache  ID cells are formulas whose results were never computed: the reader
+                      rejects the file, its rows are in no truth file, and NOT_LISTED is
+                      withheld for its ward (like every rejected file attributable to a ward).
+                      Rejected files go to a few wards only ("rejection wards": small 1,
+                      city 3, province ~10 %), so the other wards keep their NOT_LISTED.
+    legacy            TCVN3 or VNI text, in a workbook or a one-byte CSV (~2 % of group files)
+    utf16             Excel's "Unicode Text" save: UTF-16 LE with BOM, tab-separated, .txt or
+                      .csv (~25 % of the CSVs that are not needed for the other encodings)
+    """
+    W = pop.wards
+    reg = [i for i, w in enumerate(W) if w.registry]
+    small = scale_name == "small"
+
+    def single(f) -> bool:
+        return (f.fmt == "xlsx" and f.role == "current" and len(f.sheets) == 1
+                and f.sheets[0].frame == "R" and not f.sheets[0].resub
+                and f.sheets[0].container in _SINGLE)
+
+    singles = [f for f in files if single(f)]
+    plain = [f for f in singles if f.sheets[0].container == "group_xlsx"]
+    by_ward: dict[int, list] = {}
+    for f in plain:
+        by_ward.setdefault(f.ward, []).append(f)
+    n_rw = {"small": 1, "city": 3}.get(scale_name, max(2, len(reg) // 10))
+    order = [int(w) for w in rng.permutation(reg)]
+    order.sort(key=lambda wi: wi not in by_ward)
+    rej_wards = sorted(order[:n_rw])
+
+    # ---- formulas without cached values (rejected)
+    n6 = {"small": 1, "city": 4}.get(scale_name, 30)
+    cands = [f for wi in rej_wards for f in by_ward.get(wi, [])]
+    n6 = min(n6, len(cands), max(0, len(plain) - 1))
+    if small:
+        cands.sort(key=lambda f: _rare_rows(R, f.sheets[0].rows))
+    else:
+        cands = [cands[i] for i in rng.permutation(len(cands))]
+    for f in cands[:n6]:
+        f.role, f.payload, f.reason = "rejected", "formula", FORMULA_REASON
+        f.sheets[0].formula = _choice(rng, ["zero", "empty"], [0.6, 0.4])
+
+    # ---- legacy fonts
+    groupish = [f for f in singles if f.role == "current"] + [
+        f for f in spare_csvs if f.sheets[0].group is not None]
+    groupish.sort(key=lambda f: f.path)
+    legacy = [f for f in groupish if rng.random() < 0.02]
+    want = [("tcvn3", "csv"), ("vni", "xlsx")]
+    for enc, fmt in want:
+        if any(f.fmt == fmt and f.legacy == enc for f in legacy):
+            continue
+        pool = [f for f in groupish if f.fmt == fmt and f not in legacy]
+        if pool:
+            f = pool[int(rng.integers(0, len(pool)))]
+            f.legacy = enc
+            legacy.append(f)
+    for f in legacy:
+        if not f.legacy:
+            f.legacy = _choice(rng, ["tcvn3", "vni"], [0.6, 0.4])
+        if f.fmt == "csv":
+            f.encoding = f.legacy
+        for s in f.sheets:
+            s.style.text = frozenset()        # typed with the font's own letters
+            s.style.spaces_rate = 0.0
+
+    # ---- Excel "Unicode Text" (UTF-16)
+    pool = [f for f in spare_csvs if not f.legacy]
+    utf16 = [f for f in pool if rng.random() < 0.25]
+    if not utf16 and pool:
+        utf16 = [pool[int(rng.integers(0, len(pool)))]]
+    for i, f in enumerate(utf16):
+        f.encoding, f.sep = "utf-16", "\t"
+        if i == 0 or rng.random() < 0.6:       # Excel's default name for this save
+            f.path = f.path[:-4] + ".txt"
+    return rej_wards
+
+
+def _restyle_headers(h: dict, flags: frozenset) -> dict:
+    """Headers written with a sheet's header habits (case, spacing, diacritics, NFD)."""
+    if "header_upper" in flags:
+        h = {k: upper(v) for k, v in h.items()}
+    if "header_spacing" in flags:
+        h = {k: " " + v.replace(" ", "  ", 1) + " " for k, v in h.items()}
+    if "header_no_diacritics" in flags:
+        h = {k: strip_diacritics(v) for k, v in h.items()}
+    if "header_nfd" in flags:
+        h = {k: nfd(v) for k, v in h.items()}
+    return h
+
+
+def _surface_kinds(files, sheets_all, rng, older_rows, date_forms) -> None:
+    """Truth-preserving kinds: invisible characters, hidden older copies, merged cells, stray
+    far cells, dates written many ways, headers by meaning, abbreviated ward names."""
+    cur = [(f, s) for f, s in sheets_all if s.frame == "R" and f.role == "current"]
+
+    def pick(pool, rate, at_least=1):
+        chosen = [x for x in pool if rng.random() < rate]
+        while len(chosen) < min(at_least, len(pool)):
+            rest = [x for x in pool if x not in chosen]
+            chosen.append(rest[int(rng.integers(0, len(rest)))])
+        return chosen
+
+    # ---- hidden older copies (K2): a single-group workbook or a ward's workbook
+    single = [f for f in files if f.role == "current" and f.fmt == "xlsx" and not f.legacy
+              and len(f.sheets) == 1 and f.sheets[0].container in _SINGLE and not f.sheets[0].resub]
+    books = [f for f in files if f.role == "current" and f.fmt == "xlsx" and not f.legacy
+             and f.sheets and f.sheets[0].container == "ward_book"
+             and all(not s.resub for s in f.sheets)]
+    chosen = [f for f in single if rng.random() < 0.03] + [f for f in books if rng.random() < 0.2]
+    while len(chosen) < min(2, len(single) + len(books)):
+        rest = [f for f in single + books if f not in chosen]
+        chosen.append(rest[int(rng.integers(0, len(rest)))])
+    for i, f in enumerate(chosen):
+        vis = [s for s in f.sheets if s.frame == "R"]
+        sp = vis[int(rng.integers(0, len(vis)))]
+        st = copy.deepcopy(sp.style)
+        day = sp.day - timedelta(days=int(rng.integers(1, 5)))
+        n = sp.group
+        name = _choice(rng, [f"{sp.name} (2)", f"{sp.name} cũ", f"Tổ {n} (bản cũ)", f"{sp.name} (cu)"],
+                       [0.45, 0.3, 0.15, 0.1])
+        state = ["hidden", "very_hidden"][i] if i < 2 else _choice(rng, ["hidden", "very_hidden"],
+                                                                      [0.7, 0.3])
+        hp = SheetPlan(name[:31], older_rows(sp.rows, "H", 0.03, 0.25), "H", sp.ward, n, day, st,
+                       container=sp.container, hidden=state, first=bool(rng.random() < 0.2))
+        pos = f.sheets.index(sp)
+        f.sheets.insert(pos if hp.first else pos + 1, hp)
+        sheets_all.append((f, hp))
+
+    # ---- invisible characters (K1): Unicode files only
+    unicode_files = [f for f in files if f.role == "current" and not f.legacy
+                     and f.encoding in ("utf-8", "utf-8-sig", "utf-16")]
+    for k, f in enumerate(pick(unicode_files, 0.04)):
+        for s in f.sheets:
+            if s.frame == "R":
+                s.invisible = 0.5 if k == 0 else float(rng.uniform(0.1, 0.35))
+
+    # ---- merged cells (K3): ward-wide sheets, and group sheets with Phường/xã + Tổ columns
+    ward_sheets = [s for f, s in cur if f.fmt == "xlsx" and s.container == "ward_sheet_xlsx"]
+    for s in pick(ward_sheets, 0.5):
+        s.style.merge = _choice(rng, ["group", "ward_whole"])
+        s.style.merge_addr = rng.random() < 0.5
+    wg = [s for f, s in cur if f.fmt == "xlsx" and s.group is not None and "ward" in s.style.cols]
+    for s in pick(wg, 0.3, 0):
+        s.style.merge = "ward_whole"
+        s.style.merge_addr = rng.random() < 0.4
+    if not any(s.style.merge_addr and "addr" in s.style.cols for s in ward_sheets + wg):
+        pool = [s for s in ward_sheets + wg if "addr" in s.style.cols]
+        if pool:
+            s = pool[int(rng.integers(0, len(pool)))]
+            s.style.merge = s.style.merge or ("group" if s.group is None else "ward_whole")
+            s.style.merge_addr = True
+
+    # ---- one stray character far outside the table (K7)
+    xl = [f for f in files if f.role == "current" and f.fmt == "xlsx"]
+    for f in pick(xl, 0.03):
+        s = next(s for s in f.sheets if s.frame == "R")
+        cell = _choice(rng, [(1048575, 16383), (1048575, 0), (2, 16383)], [0.6, 0.2, 0.2])
+        s.stray = cell + (_choice(rng, ["x", ".", "1", " ", "-", "'"]),)
+
+    # ---- dates written many ways (K8), on lists that are not part of a resubmission
+    plain = [s for f, s in cur if not s.resub and s.style.title is not None]
+    for s in plain:
+        t = s.style.title
+        if t["date"] == 0 and rng.random() < 0.3:
+            t["date"] = int(rng.choice(NEW_DATE_FORMS))
+        elif t["date"] == 1 and rng.random() < 0.4:
+            t["date_below"] = True
+        if t["date"] == 5 and rng.random() < 0.6:
+            t["date_below"] = True
+        t["hour"] = int(rng.integers(8, 18))
+    have = {s.style.title.get("date") for f, s in sheets_all if s.style.title is not None}
+    for form in NEW_DATE_FORMS:
+        if form in have:
+            continue
+        pool = [s for s in plain if s.style.title["date"] == 0]
+        if pool:
+            pool[int(rng.integers(0, len(pool)))].style.title["date"] = form
+    if not any(s.style.title.get("date_below") and s.style.title.get("date") is not None
+               for f, s in sheets_all if s.style.title is not None):
+        pool = [s for s in plain if s.style.title["date"] in (1, 5)]
+        if pool:
+            pool[int(rng.integers(0, len(pool)))].style.title["date_below"] = True
+    for f, s in sheets_all:
+        if s.style.title is not None and s.style.title.get("date_below"):
+            s.style.closing = "canonical"
+
+    # ---- headers by meaning (K9)
+    ok = [s for f, s in cur if "header_alias" not in s.style.header_flags]
+    chosen = pick(ok, 0.08)
+    if not any(s.style.two_col_sex for s in chosen):      # "Năm sinh (Nam/Nữ)" over Nam | Nữ
+        two = [s for s in ok if s.style.two_col_sex and s not in chosen]
+        if not two:       # make one: the old form is an xlsx habit
+            two = [s for f, s in cur if f.fmt == "xlsx" and s in ok and s not in chosen
+                   and "sex" in s.style.cols][:1]
+            for s in two:
+                s.style.two_col_sex = True
+        if two:
+            chosen.append(two[int(rng.integers(0, len(two)))])
+    for s in chosen:
+        st = s.style
+        h = {}
+        for c in st.cols:
+            opts = MEANING_HOUSEHOLD["dob_parent" if c == "dob" and st.two_col_sex else c]
+            if c == "dob" and st.year_only:
+                opts = ["Năm sinh"]
+            h[c] = _choice(rng, opts) if (rng.random() < 0.7 or c in ("name", "id")) else st.headers[c]
+        if st.two_col_sex and rng.random() < 0.7:
+            h["dob"] = MEANING_HOUSEHOLD["dob_parent"][0]
+        h = _restyle_headers(h, st.header_flags)
+        if "header_linebreak" in st.header_flags:
+            h = {k: (v.replace(" ", "\n", 1) if len(v) > 10 else v) for k, v in h.items()}
+        st.headers = h
+        st.header_flags = st.header_flags | {"header_by_meaning"}
+        if st.two_col_sex:
+            st.header_flags = st.header_flags | {"header_by_meaning_two_col"}
+
+    # ---- ward names abbreviated (K10): title blocks and Phường/xã columns
+    titled = [s for f, s in cur if s.style.title is not None and s.style.title.get("ward") == 0]
+    for s in pick(titled, 0.08):
+        s.style.title["ward"] = 7
+        s.style.title["abbr"] = (int(rng.integers(0, N_ABBREV)), int(rng.integers(0, 4)))
+    wcol = [s for f, s in cur if "ward" in s.style.cols and s.style.ward_value != "code"]
+    for s in pick(wcol, 0.25):
+        s.style.ward_value = f"abbr:{int(rng.integers(0, N_ABBREV))}"
+
+
+def _take_rejected_rows(files, R: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Rows of rejected files (formulas) leave the current frame R for a frame X of their own."""
+    xs = [s for f in files if f.role == "rejected" for s in f.sheets if s.frame == "R"]
+    if not xs:
+        return R, R.iloc[0:0].copy()
+    drop = np.zeros(len(R), bool)
+    parts, off = [], 0
+    for s in xs:
+        drop[s.rows] = True
+        parts.append(s.rows)
+        s.rows, s.frame = np.arange(off, off + len(s.rows)), "X"
+        off += len(s.rows)
+    X = R.iloc[np.concatenate(parts)].reset_index(drop=True)
+    remap = np.cumsum(~drop) - 1
+    for f in files:
+        for s in f.sheets:
+            if s.frame == "R":
+                s.rows = remap[s.rows]
+    return R.loc[~drop].reset_index(drop=True), X
 
 
 def draw_cells(st: Style, n: int, seed: int) -> dict:
@@ -723,23 +1137,25 @@ class _Effective:
             R[k] = v
 
 
-def _rejected_files(R, pop, rng, scale_name: str, k: int) -> list[FilePlan]:
+def _rejected_files(R, pop, rng, scale_name: str, k: int, reg: list[int]) -> list[FilePlan]:
+    """Files the reader rejects whole, in the rejection wards `reg` (their folder names the
+    ward, so NOT_LISTED is withheld there), plus lists from places outside the registry."""
     n = {"small": (1, 1, 1), "city": (2, 2, 1)}.get(scale_name, (4, 4, 2))
     out = []
     W = pop.wards
-    reg = [i for i, w in enumerate(W) if w.registry]
     for i in range(n[0]):
-        w = W[reg[int(rng.integers(0, len(reg)))]]
+        wi = reg[int(rng.integers(0, len(reg)))]
         day = _dates(rng)
-        out.append(FilePlan(f"households/{w.code}/to_{int(rng.integers(1, 20)):02d}_loi{i + 1}.xlsx",
+        out.append(FilePlan(f"households/{W[wi].code}/to_{int(rng.integers(1, 20)):02d}_loi{i + 1}.xlsx",
                             "xlsx", [], _mtime(day, k + i), role="rejected",
-                            reason="corrupt workbook (not a readable .xlsx)", payload="corrupt"))
+                            reason="corrupt workbook (not a readable .xlsx)", payload="corrupt",
+                            ward=wi))
     for i in range(n[1]):
-        w = W[reg[int(rng.integers(0, len(reg)))]]
+        wi = reg[int(rng.integers(0, len(reg)))]
         day = _dates(rng)
-        out.append(FilePlan(f"households/{w.code}/bao_cao_tien_do_{i + 1}.xlsx", "xlsx", [],
+        out.append(FilePlan(f"households/{W[wi].code}/bao_cao_tien_do_{i + 1}.xlsx", "xlsx", [],
                             _mtime(day, k + 10 + i), role="rejected",
-                            reason="no recognisable header row", payload="noheader"))
+                            reason="no recognisable header row", payload="noheader", ward=wi))
     nb = [i for i, w in enumerate(W) if not w.registry]
     for i in range(n[2]):
         wi = nb[i % len(nb)]

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .geo import AGENCIES, WARD_AGENCY_PATTERNS, Scale
+from .kinds import (MEANING_ASSIGNMENT, MEANING_STAFF, MEANINGLESS_GROUP_HEADERS, N_ABBREV,
+                    sprinkle)
 from .layouts import D_DASH, D_DDMMYYYY, D_DMY, D_DOT, render_date, ward_label
 from .population import STATUS_CODES, Population
 from .text import nfd, strip_diacritics, upper
@@ -42,6 +44,13 @@ class Units:
     agencies: pd.DataFrame     # code, name, kind
     cadres: pd.DataFrame       # pid, ward, groups (list of to_so), unit
     staff: pd.DataFrame        # pid, agency, position, category
+    no_group_column: list      # wards with an assignment file (non-clean) without a group column
+    no_group_column_file: str  # main: the ward's own file; supplement: an extra file of new
+    #                            cadres beside it (small scale: both forms of the group column
+    #                            must stay readable in the other files)
+
+
+NO_GROUP_COLUMN_REASON = "no group column (Tổ NDTQ phụ trách) can be found"
 
 
 def build_units(pop: Population, scale: Scale, rng: np.random.Generator) -> Units:
@@ -68,10 +77,18 @@ def build_units(pop: Population, scale: Scale, rng: np.random.Generator) -> Unit
     taken = np.zeros(len(P), bool)
     ward = P["ward"].to_numpy()
 
-    # ---- cadres: 1-2 groups each, a few overloaded, ~1 % of groups without anyone
+    # ---- cadres: 1-2 groups each, a few overloaded, ~1 % of groups without anyone.
+    # The assignment file of `no_col` wards has no group column (non-clean inboxes): the reader
+    # rejects it, so each unit finding is also made at least `mins` times in the other wards.
     n_g = len(G)
+    g_ward = G["ward"].to_numpy()
+    reg_w = sorted(set(g_ward.tolist()))
+    n_nc = {"small": 1, "city": 1}.get(scale.name, 3)
+    no_col = sorted(int(w) for w in rng.choice(reg_w, min(n_nc, len(reg_w) - 1), replace=False))
     n_unassigned = max(mins, int(round(0.01 * n_g)))
     unassigned = set(rng.choice(n_g, n_unassigned, replace=False).tolist())
+    outside = [g for g in range(n_g) if g_ward[g] not in no_col]
+    _top_up(unassigned, outside, mins, rng)
     cad_rows = []   # (ward, [gidx...])
     for wi in sorted(set(G["ward"].tolist())):
         gs = [g for g in np.flatnonzero(G["ward"].to_numpy() == wi) if g not in unassigned]
@@ -85,12 +102,12 @@ def build_units(pop: Population, scale: Scale, rng: np.random.Generator) -> Unit
                 cad_rows.append((wi, [g]))
     n_cad = len(cad_rows)
     n_over = max(mins, int(round(0.006 * n_cad)))
-    g_ward = G["ward"].to_numpy()
     assignable = {wi: [g for g in np.flatnonzero(g_ward == wi) if g not in unassigned]
                   for wi in set(g_ward.tolist())}
     can = [c for c in range(n_cad) if len(assignable[cad_rows[c][0]]) >= 4]
-    over = rng.choice(can, min(n_over, len(can)), replace=False)
-    for c in over:
+    over = set(rng.choice(can, min(n_over, len(can)), replace=False).tolist())
+    _top_up(over, [c for c in can if cad_rows[c][0] not in no_col], mins, rng)
+    for c in sorted(over):
         wi, gl = cad_rows[c]
         pool = [g for g in assignable[wi] if g not in gl]
         extra = 3 - len(gl) + (1 if rng.random() < 0.2 else 0)
@@ -99,6 +116,7 @@ def build_units(pop: Population, scale: Scale, rng: np.random.Generator) -> Unit
     pids = np.empty(n_cad, np.int64)
     n_not = max(mins, int(round(0.03 * n_cad)))
     not_idx = set(rng.choice(n_cad, n_not, replace=False).tolist())
+    _top_up(not_idx, [c for c in range(n_cad) if cad_rows[c][0] not in no_col], mins, rng)
     for wi in sorted(set(w for w, _ in cad_rows)):
         members = [c for c in range(n_cad) if cad_rows[c][0] == wi]
         want_not = [c for c in members if c in not_idx]
@@ -145,19 +163,37 @@ def build_units(pop: Population, scale: Scale, rng: np.random.Generator) -> Unit
         for p, k in zip(people, pick):
             st_rows.append((int(p), a, pos[k][0], pos[k][1]))
     staff = pd.DataFrame(st_rows, columns=["pid", "agency", "position", "category"])
-    return Units(agencies, cadres, staff)
+    return Units(agencies, cadres, staff, no_col, "supplement" if scale.name == "small" else "main")
+
+
+def _top_up(chosen: set, pool: list, mins: int, rng) -> None:
+    """Add members of `pool` to `chosen` until `pool` holds at least `mins` of them."""
+    have = [x for x in pool if x in chosen]
+    rest = [x for x in pool if x not in chosen]
+    short = min(mins - len(have), len(rest))
+    if short > 0:
+        chosen.update(int(x) for x in rng.choice(rest, short, replace=False))
 
 
 # --------------------------------------------------------------------------------------------
 def unit_truth(pop: Population, units: Units, listed_pids: np.ndarray,
-               submitting_wards: set[int]) -> pd.DataFrame:
-    """NOT_LISTED, GROUP_UNASSIGNED, CADRE_OVERLOADED, CADRE_NOT_ACTIVATED, STAFF_NOT_ACTIVATED."""
+               submitting_wards: set[int], withheld_not_listed: set[int] = frozenset(),
+               withheld_unassigned: set[int] = frozenset(),
+               unread_cadre_wards: set[int] = frozenset()) -> pd.DataFrame:
+    """NOT_LISTED, GROUP_UNASSIGNED, CADRE_OVERLOADED, CADRE_NOT_ACTIVATED, STAFF_NOT_ACTIVATED.
+
+    withheld_not_listed: wards with a rejected household file (it might have listed any of
+    their residents): no NOT_LISTED there. withheld_unassigned: wards with a rejected
+    assignment file (it might have assigned any of their groups): no GROUP_UNASSIGNED there.
+    unread_cadre_wards: wards whose own assignment file is rejected: its cadres' rows are not
+    read, so no CADRE_* finding comes from them.
+    """
     P, G, W = pop.people, pop.groups, pop.wards
     codes = np.array([w.code for w in W], dtype=object)
     ids = np.char.zfill(P["id"].to_numpy().astype(str), 12).astype(object)
     out = []
     elig = P["city"].to_numpy() & P["eligible"].to_numpy()
-    in_sub = np.isin(P["ward"].to_numpy(), sorted(submitting_wards))
+    in_sub = np.isin(P["ward"].to_numpy(), sorted(set(submitting_wards) - set(withheld_not_listed)))
     on_list = np.zeros(len(P), bool)
     on_list[listed_pids] = True
     for p in np.flatnonzero(elig & in_sub & ~on_list):
@@ -166,11 +202,13 @@ def unit_truth(pop: Population, units: Units, listed_pids: np.ndarray,
     for gl in units.cadres["gidx"]:
         covered.update(gl)
     for g in range(len(G)):
-        if g not in covered:
+        if g not in covered and int(G["ward"].iat[g]) not in withheld_unassigned:
             out.append(("GROUP_UNASSIGNED", codes[G["ward"].iat[g]], str(G["to_so"].iat[g]), "", ""))
     status = P["status"].to_numpy()
     by_cadre: dict[int, tuple[int, set]] = {}
     for pid, wi, gl in zip(units.cadres["pid"], units.cadres["ward"], units.cadres["gidx"]):
+        if int(wi) in unread_cadre_wards:
+            continue
         w0, s = by_cadre.setdefault(int(pid), (int(wi), set()))
         s.update(gl)
     to_so = G["to_so"].to_numpy()
@@ -213,26 +251,44 @@ def _hdr(texts: list[str], rng, clean: bool, counter: Counter, key: str) -> list
 
 
 def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random.Generator,
-                      clean: bool, region: str, counter: Counter, when: datetime) -> list[str]:
+                      clean: bool, region: str, counter: Counter, when: datetime
+                      ) -> tuple[list[str], list[dict]]:
+    """Write one assignment file per ward; returns (files written, files the reader rejects).
+
+    Non-clean: headers by meaning (K9), abbreviated ward names (K10), invisible characters
+    (K1) in some files, and for the `units.no_group_column` wards a file whose group column
+    is missing or headed with something meaningless (K11): the reader rejects it whole.
+    """
     P, W = pop.people, pop.wards
     cad = units.cadres
-    written = []
+    written, rejected = [], []
     wards = sorted(set(cad["ward"].tolist()))
+    no_col = set() if clean else set(units.no_group_column)
+    supplement = set(no_col) if units.no_group_column_file == "supplement" else set()
+    no_col -= supplement             # these wards' own files stay readable
+    readable = [wi for wi in wards if wi not in no_col] or wards
     two_col_wards = set()
     second_row_wards = set()
+    meaning, abbr, invisible = set(), set(), set()
     if not clean:
         for wi in wards:
             if rng.random() < 0.25:
                 two_col_wards.add(wi)
             elif rng.random() < 0.5:
                 second_row_wards.add(wi)
-        if not two_col_wards:
-            two_col_wards.add(wards[0])
-        if len(wards) > 1 and len(two_col_wards) == len(wards):
-            two_col_wards.discard(wards[-1])
-        over = [w for w, gl in zip(cad["ward"], cad["groups"]) if len(gl) > 2]
+        if not two_col_wards & set(readable):
+            two_col_wards.add(readable[0])
+        if len(readable) > 1 and set(readable) <= two_col_wards:
+            two_col_wards.discard(readable[-1])
+        over = [w for w, gl in zip(cad["ward"], cad["groups"]) if len(gl) > 2 and w not in no_col]
         if over and not (set(over) & (two_col_wards | second_row_wards)):
             second_row_wards.add(int(over[0]))
+        meaning = {wi for wi in wards if rng.random() < 0.25}
+        abbr = {wi for wi in wards if rng.random() < 0.2}
+        invisible = {wi for wi in wards if rng.random() < 0.05}
+        for chosen in (meaning, abbr):
+            if not chosen & set(readable):
+                chosen.add(readable[int(rng.integers(0, len(readable)))])
     phones = P["phone"].to_numpy()
     for k, wi in enumerate(wards):
         w = W[wi]
@@ -242,11 +298,31 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
         id_mode = "text" if clean else str(rng.choice(["text", "number", "spaces"], p=[0.6, 0.3, 0.1]))
         ward_mode = "ten" if clean else str(rng.choice(["ten", "name", "code", "nodiac"],
                                                        p=[0.4, 0.3, 0.2, 0.1]))
+        if wi in abbr:
+            ward_mode = f"abbr:{int(rng.integers(0, N_ABBREV))}"
+            counter["assignments_ward_abbrev"] += 1
         heads = ["STT", "Họ và tên", "Số định danh cá nhân", "Đơn vị công tác", "Số điện thoại",
                  "Phường/xã"] + (["Tổ 1", "Tổ 2"] if two else ["Tổ NDTQ phụ trách"])
         if not clean and rng.random() < 0.3:
             heads[1], heads[2] = "Họ tên", str(rng.choice(["Số CCCD", "CCCD/CMND", "Số định danh"]))
             counter["assignments_header_alias"] += 1
+        if wi in meaning:
+            m = MEANING_ASSIGNMENT
+            pick = lambda opts: opts[int(rng.integers(0, len(opts)))]  # noqa: E731
+            heads[1:6] = [pick(m["name"]), pick(m["id"]), pick(m["unit"]), pick(m["phone"]),
+                          pick(m["ward"])]
+            heads[6:] = list(pick(m["two"])) if two else [pick(m["groups"])]
+            counter["assignments_header_by_meaning"] += 1
+        group_cols = len(heads) - 6
+        missing = False
+        if wi in no_col:      # K11: no column the reader can take for the groups
+            missing = rng.random() < 0.5
+            if missing:
+                heads = heads[:6]
+            else:
+                bad = [str(rng.choice(MEANINGLESS_GROUP_HEADERS))]
+                heads[6:] = bad if group_cols == 1 else [bad[0], bad[0] + " (tiếp)"]
+            counter["assignments_rejected_no_group_column"] += 1
         heads = _hdr(heads, rng, clean, counter, "assignments")
         out = SheetOut(len(heads))
         title = [region or f"UBND {upper(w.district)}", upper(w.ten),
@@ -265,18 +341,23 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
             ph = f"{phones[pid]:010d}" if phones[pid] else ""
             base = [("n", stt), ("s", P["name"].iat[pid]), _id_cell(idv, id_mode, rng.random()),
                     ("s", unit), ("s", ph) if ph else None, ("s", ward_label(w, ward_mode))]
+            if wi in invisible:
+                base = [_invisible_cell(c, kind, rng) for c, kind in
+                        zip(base, (None, "name", "id", None, "phone", "text"))]
             gl = list(gl)
             first, rest = (gl[:2], gl[2:]) if second else (gl, [])
             if two:
                 cells = [("n", g) for g in first] + [None] * (2 - len(first))
             else:
                 cells = [("s", "; ".join(str(g) for g in first))]
-            out.add(base + cells)
+            out.add(base + ([] if missing else cells))
             if rest:
                 counter["assignments_third_group_second_row"] += 1
                 cells = ([("n", rest[0])] + ([("n", rest[1])] if len(rest) > 1 else [None])
                          if two else [("s", "; ".join(str(g) for g in rest))])
-                out.add([None] + base[1:] + cells)
+                out.add([None] + base[1:] + ([] if missing else cells))
+        if wi in invisible:
+            counter["assignments_invisible_chars"] += 1
         if two:
             counter["assignments_two_columns"] += 1
         else:
@@ -287,11 +368,69 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
         path.parent.mkdir(parents=True, exist_ok=True)
         wb = new_workbook(str(path), when)
         emit_xlsx_sheet(wb, _formats(wb), "Lực lượng", out,
-                        [5, 26, 16, 30, 13, 20] + ([8, 8] if two else [14]))
+                        [5, 26, 16, 30, 13, 20] + ([8, 8] if len(heads) == 8 else [14] * (len(heads) - 6)))
         wb.close()
         set_mtime(path, when)
         written.append(fname)
-    return written
+        if wi in no_col:
+            rejected.append({"source": fname, "reason": NO_GROUP_COLUMN_REASON, "ward": wi})
+    for wi in sorted(supplement):
+        fname = _write_supplement(inbox, pop, units, wi, rng, region, counter, when)
+        written.append(fname)
+        rejected.append({"source": fname, "reason": NO_GROUP_COLUMN_REASON, "ward": wi})
+    return written, rejected
+
+
+def _write_supplement(inbox: Path, pop: Population, units: Units, wi: int, rng, region: str,
+                      counter: Counter, when: datetime) -> str:
+    """A ward's supplementary list of a few more cadres whose group column is missing or headed
+    with something meaningless (K11): the reader rejects it whole; its people are in no truth."""
+    P, W, G = pop.people, pop.wards, pop.groups
+    w = W[wi]
+    age = P["age"].to_numpy()
+    busy = set(units.cadres["pid"].tolist()) | set(units.staff["pid"].tolist())
+    pool = [p for p in np.flatnonzero(P["city"].to_numpy() & (P["ward"].to_numpy() == wi)
+                                      & (age >= 20) & (age <= 60)) if p not in busy]
+    people = rng.choice(pool, min(len(pool), int(rng.integers(3, 6))), replace=False)
+    to_so = G["to_so"].to_numpy()[G["ward"].to_numpy() == wi]
+    missing = rng.random() < 0.5
+    heads = ["STT", "Họ và tên", "Số định danh cá nhân", "Đơn vị công tác", "Số điện thoại",
+             "Phường/xã"] + ([] if missing else [str(rng.choice(MEANINGLESS_GROUP_HEADERS))])
+    out = SheetOut(len(heads))
+    title = [region or f"UBND {upper(w.district)}", upper(w.ten),
+             "DANH SÁCH BỔ SUNG LỰC LƯỢNG THAM GIA TỔ CÔNG TÁC KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
+             f"Ngày {when:%d/%m/%Y}"]
+    for line in title:
+        r = out.add([("s", line)] + [None] * (len(heads) - 1), "title")
+        out.merges.append((r, 0, r, len(heads) - 1, line, "title"))
+    out.blank()
+    out.add([("s", h) for h in heads], "header")
+    phones = P["phone"].to_numpy()
+    for k, pid in enumerate(people):
+        pid = int(pid)
+        ph = f"{phones[pid]:010d}" if phones[pid] else ""
+        unit = CADRE_UNITS[int(rng.integers(0, 5))].format(ten=f"{w.kind.lower()} {w.name}")
+        row = [("n", k + 1), ("s", P["name"].iat[pid]), ("s", f"{P['id'].iat[pid]:012d}"),
+               ("s", unit), ("s", ph) if ph else None, ("s", w.ten)]
+        if not missing:
+            gs = sorted(rng.choice(to_so, min(len(to_so), int(rng.integers(1, 3))), replace=False))
+            row.append(("s", "; ".join(str(int(g)) for g in gs)))
+        out.add(row)
+    fname = f"assignments/{w.code}_bo_sung.xlsx"
+    path = inbox / fname
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = new_workbook(str(path), when)
+    emit_xlsx_sheet(wb, _formats(wb), "Bổ sung", out, [5, 26, 16, 30, 13, 20, 14][:len(heads)])
+    wb.close()
+    set_mtime(path, when)
+    counter["assignments_rejected_no_group_column"] += 1
+    return fname
+
+
+def _invisible_cell(cell, kind: str | None, rng):
+    if kind is None or cell is None or cell[0] != "s" or rng.random() >= 0.3:
+        return cell
+    return ("s", sprinkle(cell[1], kind, rng.random(4)))
 
 
 def write_staff(inbox: Path, pop: Population, units: Units, rng: np.random.Generator,
@@ -323,11 +462,20 @@ def write_staff(inbox: Path, pop: Population, units: Units, rng: np.random.Gener
     for kind, lst in col_groups.items():
         files.append(("column", lst))
     files.sort(key=lambda f: f[1][0])
-    for mode, alist in files:
+    meaning = set() if clean else {i for i in range(len(files)) if rng.random() < 0.2}
+    if not clean and not meaning and files:
+        meaning.add(int(rng.integers(0, len(files))))
+    for i, (mode, alist) in enumerate(files):
         counter[f"staff_unit_{mode}"] += 1
         heads = ["STT", "Họ và tên", "Ngày sinh", "Số định danh cá nhân", "Chức vụ", "Đối tượng"]
+        if i in meaning:        # headers by meaning (K9)
+            m = MEANING_STAFF
+            pick = lambda opts: opts[int(rng.integers(0, len(opts)))]  # noqa: E731
+            heads[1:] = [pick(m["name"]), pick(m["dob"]), pick(m["id"]), pick(m["position"]),
+                         pick(m["category"])]
+            counter["staff_header_by_meaning"] += 1
         if mode == "column":
-            heads.insert(1, "Đơn vị")
+            heads.insert(1, "Đơn vị" if i not in meaning else pick(MEANING_STAFF["unit"]))
         heads = _hdr(heads, rng, clean, counter, "staff")
         out = SheetOut(len(heads))
         a0 = alist[0]

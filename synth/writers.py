@@ -2,7 +2,8 @@
 
 All output is byte-for-byte deterministic: workbook properties carry a fixed creation time,
 zip entries use xlsxwriter's fixed timestamp, gzip headers have mtime 0, and file mtimes are
-set with os.utime from the plan.
+set with os.utime from the plan. Per-sheet random choices (cell formats, invisible characters)
+come from generators seeded by the plan (SheetPlan.seed), never from global state.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import csv
 import gzip
 import io
 import os
+import re
+import zipfile
+from xml.sax.saxutils import escape
 from collections import Counter
 from datetime import date, datetime
 from pathlib import Path
@@ -19,10 +23,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_col_to_name
 
+from .kinds import DATE_FORM_KEYS, legacy_text, sprinkle
 from .layouts import (CANON, CASE_VARIANTS, LEVEL_VARIANTS, SEX_VARIANTS, STATUS_VARIANTS,
-                      X_STATUS, FilePlan, SheetPlan, Style, draw_cells, render_date, render_id,
-                      render_phone, style_text, title_lines, variant, ward_label)
+                      X_STATUS, FilePlan, SheetPlan, Style, closing_date_line, draw_cells,
+                      render_date, render_id, render_phone, style_text, title_lines, variant,
+                      ward_label)
 from .population import Population
 from .text import encode_cp1258, upper
 
@@ -44,12 +51,19 @@ def new_workbook(target, when: datetime) -> xlsxwriter.Workbook:
 
 
 def write_csv_bytes(rows: list[list[str]], encoding: str, sep: str) -> bytes:
+    """CSV bytes. encoding: utf-8 | utf-8-sig | cp1258 | utf-16 (Excel's "Unicode Text": LE
+    with BOM, whatever the machine) | tcvn3 | vni (cells already hold the legacy font's
+    characters; written as their one-byte codes)."""
     buf = io.StringIO()
     w = csv.writer(buf, delimiter=sep, lineterminator="\r\n")
     w.writerows(rows)
     text = buf.getvalue()
     if encoding == "cp1258":
         return encode_cp1258(text)
+    if encoding == "utf-16":
+        return b"\xff\xfe" + text.encode("utf-16-le")
+    if encoding in ("tcvn3", "vni"):
+        return text.encode("latin-1")
     return text.encode(encoding)
 
 
@@ -63,6 +77,11 @@ class SheetOut:
         self.merges: list[tuple] = []       # (r0, c0, r1, c1, text, fmt_key)
         self.styles: dict[int, str] = {}    # row -> format key for the whole row
         self.validations: list[tuple] = []
+        self.extra: list[tuple] = []        # (row, col, (kind, value)) outside the row lists
+        self.hidden_cols: list[int] = []
+        self.keys: list[str] = []           # column key of each physical column
+        self.header_rows = (0, 0)           # [first, end) of the header rows
+        self.data_rows: np.ndarray = np.zeros(0, np.int64)   # 0-based rows of person-rows
 
     def add(self, cells: list, style: str | None = None) -> int:
         self.rows.append(cells)
@@ -117,6 +136,7 @@ def build_list_sheet(sp: SheetPlan, frame: dict, pop: Population, csv_out: bool,
         khu = G["khu_pho"].iat[gi]
     lines = title_lines(w, sp.group, khu, sp.day, st.title, region)
     _count_title(st, counter)
+    out.keys = [k for k, _ in phys]
     for line in lines:
         r = out.add([("s", line)] + [None] * (ncol - 1), "title")
         if st.canonical or r % 2 == 0:
@@ -151,6 +171,12 @@ def build_list_sheet(sp: SheetPlan, frame: dict, pop: Population, csv_out: bool,
     if two:
         out.add(sub, "header")
     first_data = len(out.rows)
+    out.header_rows = (h0, first_data)
+    if sp.formula:      # a helper column far to the right holds the IDs as numbers
+        helper = ncol + 1 + (sp.seed >> 5) % 14
+        hl = xl_col_to_name(helper)
+        if (sp.seed >> 9) % 2:
+            out.hidden_cols.append(helper)
     # ---- data rows
     f = {c: a[idx] for c, a in frame.items()}
     name = f["name_w"]
@@ -192,6 +218,16 @@ def build_list_sheet(sp: SheetPlan, frame: dict, pop: Population, csv_out: bool,
             elif key == "sex":
                 row.append(("s", sexes[int(sex_w[i])]) if sex_w[i] >= 0 else None)
             elif key == "id":
+                if sp.formula:
+                    v = id_w[i]
+                    if v and v.isdigit():
+                        r = len(out.rows)
+                        row.append(("f", (f'=TEXT({hl}{r + 1},"000000000000")',
+                                          0 if sp.formula == "zero" else "")))
+                        out.extra.append((r, helper, ("n", int(v))))
+                    else:
+                        row.append(("s", v) if v else None)
+                    continue
                 row.append(render_id(id_w[i], cells["id"][i], bool(sci[i]), csv_out, counter))
             elif key == "phone":
                 row.append(render_phone(phone[i], cells["phone"][i], counter))
@@ -227,6 +263,9 @@ def build_list_sheet(sp: SheetPlan, frame: dict, pop: Population, csv_out: bool,
                 row.append(("n", g) if u[i, 4] < 0.8 else ("s", f"{g:02d}"))
         rownum[i] = out.add(row) + 1
     last_data = len(out.rows) - 1
+    out.data_rows = rownum - 1
+    if st.merge and not csv_out and n:
+        _merge_down(out, st, to_so[gidx], counter)
     if st.canonical and n:
         for key, vals in (("sex", ["Nam", "Nữ"]), ("status", list(STATUS_COL)),
                           ("level", ["Mức 1", "Mức 2"]),
@@ -235,11 +274,16 @@ def build_list_sheet(sp: SheetPlan, frame: dict, pop: Population, csv_out: bool,
             col = [k for k, _ in phys].index(key)
             out.validations.append((first_data, col, last_data, col, vals))
     # ---- closing block
+    cdate = closing_date_line(w, sp.day, st.title)
     if st.closing == "canonical":
         out.blank()
         out.add([("s", f"Tổng cộng: {n} người")] + [None] * (ncol - 1), "bold")
         out.blank()
         right = max(ncol - 4, 3)
+        if cdate:         # "Rạch Giá, ngày 20 tháng 10 năm 2023" above the signatures
+            sig = [None] * ncol
+            sig[right] = ("s", cdate)
+            out.add(sig)
         sig = [None] * ncol
         sig[1], sig[right] = ("s", "NGƯỜI LẬP DANH SÁCH"), ("s", "TỔ TRƯỞNG")
         out.add(sig, "bold")
@@ -261,11 +305,120 @@ def build_list_sheet(sp: SheetPlan, frame: dict, pop: Population, csv_out: bool,
     return out, rownum
 
 
+def _merge_down(out: SheetOut, st: Style, groups: np.ndarray, counter: Counter) -> None:
+    """Merged cells (K3): Tổ NDTQ (and Phường/xã) down each group, Phường/xã down the whole
+    sheet, and the address down each household; the value sits in the top cell only."""
+    rr = out.data_rows
+    n = len(rr)
+    keys = out.keys
+
+    def runs(vals, contiguous=False):
+        start = 0
+        for i in range(1, n + 1):
+            if i == n or vals[i] != vals[start] or (contiguous and rr[i] != rr[i - 1] + 1):
+                if rr[i - 1] > rr[start]:
+                    yield rr[start], rr[i - 1]
+                start = i
+
+    def merge(col, spans):
+        did = False
+        for a, b in spans:
+            top = out.rows[a][col]
+            if top is None:
+                continue
+            out.merges.append((a, col, b, col, top[1], "merged"))
+            did = True
+        return did
+
+    did = False
+    if "group" in keys:
+        did |= merge(keys.index("group"), list(runs(groups)))
+    if "ward" in keys:
+        spans = list(runs(np.zeros(n, np.int64) if st.merge == "ward_whole" else groups))
+        did |= merge(keys.index("ward"), spans)
+    if did:
+        counter["merged_ward_group"] += 1
+    if st.merge_addr and "addr" in keys:
+        c = keys.index("addr")
+        vals = [str(out.rows[r][c][1]) if out.rows[r][c] else f"\0{r}" for r in rr]
+        if merge(c, list(runs(vals, contiguous=True))):
+            counter["merged_address"] += 1
+
+
+def _sync_merges(out: SheetOut) -> None:
+    """A merged range shows its top-left cell: keep the two the same after rewriting cells."""
+    for k, (r0, c0, r1, c1, text, fk) in enumerate(out.merges):
+        cell = out.rows[r0][c0] if c0 < len(out.rows[r0]) else None
+        if cell is not None:
+            out.merges[k] = (r0, c0, r1, c1, cell[1], fk)
+
+
+_SPRINKLE_KIND = {"name": "name", "id": "id", "phone": "phone", "ward": "text", "group": "text",
+                  "addr": "text", "rel": "text", "status": "text", "note": "text"}
+
+
+def sprinkle_sheet(out: SheetOut, rate: float, seed: int, counter: Counter) -> None:
+    """Invisible characters (K1) in some text cells: IDs written as text, names, phones, ward
+    and group cells, other text, header cells and title lines, as a paste brings them."""
+    g = np.random.default_rng([seed, 1])
+    h0, h1 = out.header_rows
+    heavy = rate >= 0.5
+    changed = header = 0
+    for r in range(h0, h1):
+        for c, cell in enumerate(out.rows[r]):
+            if cell is None or cell[0] != "s":
+                continue
+            forced = heavy and r == h0 and c < len(out.keys) and out.keys[c] == "name"
+            if forced or g.random() < rate / 2:
+                out.rows[r][c] = ("s", sprinkle(cell[1], "header", g.random(4)))
+                header += 1
+    for r in range(h0):
+        cell = out.rows[r][0] if out.rows[r] else None
+        if cell is not None and cell[0] == "s" and g.random() < rate / 3:
+            out.rows[r][0] = ("s", sprinkle(cell[1], "text", g.random(4)))
+    for r in out.data_rows:
+        row = out.rows[r]
+        for c, key in enumerate(out.keys):
+            kind = _SPRINKLE_KIND.get(key)
+            cell = row[c]
+            if kind is None or cell is None or cell[0] != "s":
+                continue
+            if g.random() < (rate if kind != "text" else rate / 2):
+                row[c] = ("s", sprinkle(cell[1], kind, g.random(4)))
+                changed += 1
+    _sync_merges(out)
+    if changed or header:
+        counter["invisible_chars"] += 1
+    if header:
+        counter["invisible_chars_header"] += 1
+
+
+def legacy_sheet(out: SheetOut, encoding: str, counter: Counter) -> None:
+    """Every text cell as typed with a legacy font (K4); cells the font cannot carry back
+    exactly are typed in capitals or without diacritics (kinds.legacy_text)."""
+    inexact = 0
+    for row in out.rows:
+        for c, cell in enumerate(row):
+            if cell is not None and cell[0] == "s":
+                text, exact = legacy_text(cell[1], encoding)
+                row[c] = ("s", text)
+                inexact += not exact
+    _sync_merges(out)
+    counter["legacy_cells_inexact"] += inexact
+
+
 def _count_title(st: Style, counter: Counter) -> None:
     t = st.title
     if t is None:
         counter["title_none"] += 1
         return
+    d = t.get("date")
+    if d in DATE_FORM_KEYS:
+        counter[DATE_FORM_KEYS[d]] += 1
+    if d is not None and t.get("date_below"):
+        counter["title_date_below"] += 1
+    if t.get("ward") == 7:
+        counter["title_ward_abbrev"] += 1
     canon = dict(l1=0, ward=0, heading=0, group=0, date=0, dispatch=False)
     if any(t.get(k) != v for k, v in canon.items()):
         counter["title_varied"] += 1
@@ -287,6 +440,7 @@ def _formats(wb) -> dict:
         "bold": wb.add_format({"bold": True}),
         "date": wb.add_format({"num_format": "dd/mm/yyyy"}),
         "text": wb.add_format({"num_format": "@"}),
+        "merged": wb.add_format({"valign": "vcenter"}),
     }
 
 
@@ -295,11 +449,13 @@ WIDTHS = {"stt": 5, "name": 26, "dob": 12, "sex": 8, "id": 16, "phone": 13, "rel
 
 
 def emit_xlsx_sheet(wb, fmts: dict, name: str, out: SheetOut, widths: list[float] | None = None,
-                    text_cols: tuple = ()) -> None:
+                    text_cols: tuple = ()):
     ws = wb.add_worksheet(name)
     if widths:
         for c, wdt in enumerate(widths):
             ws.set_column(c, c, wdt, fmts["text"] if c in text_cols else None)
+    for c in out.hidden_cols:
+        ws.set_column(c, c, 13, None, {"hidden": True})
     merged = {}
     for r0, c0, r1, c1, text, fk in out.merges:
         merged[(r0, c0)] = (r1, c1, text, fk)
@@ -325,11 +481,19 @@ def emit_xlsx_sheet(wb, fmts: dict, name: str, out: SheetOut, widths: list[float
                 ws_s(r, c, v, rf)
             elif kind == "d":
                 ws_n(r, c, v, fdate)
+            elif kind == "f":       # a formula; its cached value 0 (xlsxwriter's) or empty
+                ws.write_formula(r, c, v[0], rf, v[1])
             else:
                 ws_n(r, c, v, rf)
+    for r, c, (kind, v) in out.extra:
+        if kind == "s":
+            ws_s(r, c, v)
+        else:
+            ws_n(r, c, v)
     for r0, c0, r1, c1, vals in out.validations:
         ws.data_validation(r0, c0, r1, c1, {"validate": "list", "source": vals,
                                             "ignore_blank": True})
+    return ws
 
 
 def sheet_to_csv_rows(out: SheetOut) -> list[list[str]]:
@@ -340,19 +504,19 @@ def sheet_to_csv_rows(out: SheetOut) -> list[list[str]]:
 
 
 # --------------------------------------------------------------------------------------------
-def write_households(inbox: Path, files: list[FilePlan], R: pd.DataFrame, S: pd.DataFrame,
+def write_households(inbox: Path, files: list[FilePlan], frames: dict[str, pd.DataFrame],
                      pop: Population, region: str, counter: Counter) -> pd.DataFrame:
     """Write every household file; returns source/sheet/row for each current row (R order)."""
-    n = len(R)
+    n = len(frames["R"])
     source = np.empty(n, dtype=object)
     sheet = np.empty(n, dtype=object)
     rownum = np.zeros(n, np.int64)
     names = pop.people["name"].to_numpy()
-    arrays = {"R": frame_arrays(R), "S": frame_arrays(S)}
+    arrays = {k: frame_arrays(v) for k, v in frames.items()}
     for k, fp in enumerate(files):
         path = inbox / fp.path
         path.parent.mkdir(parents=True, exist_ok=True)
-        if fp.role == "rejected":
+        if fp.role == "rejected" and not fp.sheets:
             _write_rejected(path, fp, pop, region, counter)
             set_mtime(path, fp.mtime)
             continue
@@ -362,28 +526,58 @@ def write_households(inbox: Path, files: list[FilePlan], R: pd.DataFrame, S: pd.
             frame = arrays[sp.frame]
             signer = (names[(sp.seed >> 3) % len(names)], names[(sp.seed >> 7) % len(names)])
             out, rn = build_list_sheet(sp, frame, pop, csv_out, region, counter, signer)
+            if sp.invisible:
+                sprinkle_sheet(out, sp.invisible, sp.seed, counter)
+            if fp.legacy:
+                legacy_sheet(out, fp.legacy, counter)
+            if sp.stray:
+                counter["stray_far_cell"] += 1
             outs.append((sp, out))
             if sp.frame == "R":
                 source[sp.rows] = fp.path
                 sheet[sp.rows] = sp.name
                 rownum[sp.rows] = rn
+        if fp.legacy:
+            counter[f"legacy_{fp.legacy}"] += 1
+            counter[f"legacy_{fp.fmt}"] += 1
+        if fp.payload == "formula":
+            counter["rejected_formula_no_cache"] += 1
         if csv_out:
             path.write_bytes(write_csv_bytes(sheet_to_csv_rows(outs[0][1]), fp.encoding, fp.sep))
-            counter[{"utf-8": "csv_utf8", "utf-8-sig": "csv_utf8_bom",
-                     "cp1258": "csv_cp1258"}[fp.encoding]] += 1
-            counter["csv_comma" if fp.sep == "," else "csv_semicolon"] += 1
+            counter[{"utf-8": "csv_utf8", "utf-8-sig": "csv_utf8_bom", "cp1258": "csv_cp1258",
+                     "utf-16": "csv_utf16", "tcvn3": "csv_tcvn3", "vni": "csv_vni"}[fp.encoding]] += 1
+            counter[{",": "csv_comma", ";": "csv_semicolon", "\t": "csv_tab"}[fp.sep]] += 1
+            if fp.path.endswith(".txt"):
+                counter["utf16_txt"] += 1
         else:
-            wb = new_workbook(str(path), fp.mtime)
+            stray = [(i + 1, sp.stray) for i, (sp, _) in enumerate(outs) if sp.stray]
+            target = io.BytesIO() if stray else str(path)
+            wb = new_workbook(target, fp.mtime)
             fmts = _formats(wb)
+            sheets = []
             for sp, out in outs:
                 phys = _phys_columns(sp.style)
                 widths = [WIDTHS.get(k, 12) for k, _ in phys]
                 text_cols = tuple(c for c, (k, _) in enumerate(phys)
                                   if k in ("id", "phone") and sp.style.canonical)
-                emit_xlsx_sheet(wb, fmts, sp.name, out, widths, text_cols)
+                sheets.append(emit_xlsx_sheet(wb, fmts, sp.name, out, widths, text_cols))
                 if sp.name.startswith("TO "):
                     counter["sheet_name_TO_0N"] += 1
+            for sp, ws in zip((sp for sp, _ in outs), sheets):
+                if sp.hidden == "hidden":
+                    ws.hide()
+                elif sp.hidden == "very_hidden":
+                    ws.very_hidden()
+                if sp.hidden:
+                    counter[f"{sp.hidden}_sheet"] += 1
+            if outs[0][0].hidden:        # a hidden sheet first: the visible list is the active one
+                next(ws for (sp, _), ws in zip(outs, sheets) if not sp.hidden).activate()
             wb.close()
+            if stray:
+                data = target.getvalue()
+                for sheet_no, (r, c, text) in stray:
+                    data = add_far_cell(data, sheet_no, r, c, text)
+                path.write_bytes(data)
         for sp, _ in outs:
             st = sp.style
             for flag in st.header_flags:
@@ -391,11 +585,59 @@ def write_households(inbox: Path, files: list[FilePlan], R: pd.DataFrame, S: pd.
             for cond, key in ((st.two_col_sex, "two_col_sex"), (st.x_status, "x_status"),
                               (st.year_only, "year_only"),
                               ("status" not in st.cols, "no_status_column"),
-                              ("ward" in st.cols, "ward_group_columns")):
+                              ("ward" in st.cols, "ward_group_columns"),
+                              ("ward" in st.cols and st.ward_value.startswith("abbr:"),
+                               "ward_column_abbrev")):
                 if cond:
                     counter[key] += 1
         set_mtime(path, fp.mtime)
     return pd.DataFrame({"source": source, "sheet": sheet, "row": rownum})
+
+
+def _cell_ref(r: int, c: int) -> str:
+    return f"{xl_col_to_name(c)}{r + 1}"
+
+
+def add_far_cell(xlsx: bytes, sheet_no: int, row: int, col: int, text: str) -> bytes:
+    """The workbook with one text cell added far outside its table (K7), e.g. XFD1048576.
+
+    Written into the sheet's XML after xlsxwriter (which walks every row and column up to its
+    farthest cell: seconds per file); the zip keeps xlsxwriter's entries and timestamps, so the
+    file stays byte-for-byte deterministic."""
+    zin = zipfile.ZipFile(io.BytesIO(xlsx))
+    part = f"xl/worksheets/sheet{sheet_no}.xml"
+    xml = zin.read(part).decode("utf-8")
+    ref = _cell_ref(row, col)
+    cell = f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(text)}</t></is></c>'
+    rows = [(int(m.group(1)), m) for m in re.finditer(r'<row r="(\d+)"[^>]*?(/>|>.*?</row>)', xml, re.S)]
+    same = next((m for n, m in rows if n == row + 1), None)
+    if same is not None and same.group(2) != "/>":
+        body = same.group(0)
+        body = re.sub(r' spans="(\d+):\d+"', lambda m: f' spans="{m.group(1)}:{col + 1}"', body, count=1)
+        xml = xml[:same.start()] + body[:-len("</row>")] + cell + "</row>" + xml[same.end():]
+    else:
+        after = next((m for n, m in rows if n > row + 1), None)
+        new = f'<row r="{row + 1}" spans="{col + 1}:{col + 1}">{cell}</row>'
+        if same is not None:
+            xml = xml[:same.start()] + new + xml[same.end():]
+        elif after is not None:
+            xml = xml[:after.start()] + new + xml[after.start():]
+        elif "<sheetData/>" in xml:
+            xml = xml.replace("<sheetData/>", f"<sheetData>{new}</sheetData>")
+        else:
+            xml = xml.replace("</sheetData>", new + "</sheetData>")
+    m = re.search(r'<dimension ref="([A-Z]+)(\d+)(?::([A-Z]+)(\d+))?"/>', xml)
+    last_col = m.group(3) or m.group(1)
+    last_row = int(m.group(4) or m.group(2))
+    width = max(len(last_col), len(xl_col_to_name(col)))
+    end_col = max(last_col.rjust(width), xl_col_to_name(col).rjust(width)).strip()
+    dim = f'<dimension ref="A1:{end_col}{max(last_row, row + 1)}"/>'
+    xml = xml[:m.start()] + dim + xml[m.end():]
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, xml.encode("utf-8") if info.filename == part else zin.read(info.filename))
+    return out.getvalue()
 
 
 def _write_rejected(path: Path, fp: FilePlan, pop: Population, region: str,
