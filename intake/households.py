@@ -236,7 +236,7 @@ def current_submissions(subs: list[Submission]) -> tuple[list[Submission], list[
             superseded.append({
                 "source": old.source, "sheet": old.sheet, "replaced_by": winner.source,
                 "replaced_by_sheet": winner.sheet, "ward_code": old.ward_code, "group_no": old.group_no,
-                "rule": rule,
+                "rule": rule, "rows": len(old.rows),
                 "dates": {"replaced": old.submitted_on.isoformat() if old.submitted_on else None,
                           "replaced_by": winner.submitted_on.isoformat() if winner.submitted_on else None},
             })

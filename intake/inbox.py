@@ -205,12 +205,16 @@ def read_inbox(root: Path) -> Inbox:
              "replaced_by": sup["replaced_by"], "ward_code": sup["ward_code"], "group_no": sup["group_no"],
              "reason": _RULES[sup["rule"]], "row_count": 0}
             for sup in superseded]
-        replaced = {(sup["source"], sup["sheet"]) for sup in superseded}
-        current_keys = {(s.source, s.sheet) for s in current}
-        for a in sheets:  # a sheet all of whose lists were replaced is superseded, not read
-            if a["status"] == "read" and (a["source"], a["sheet"]) in replaced \
-                    and (a["source"], a["sheet"]) not in current_keys:
-                a["status"] = "superseded"
+        # A sheet's person-rows of replaced lists are counted as superseded; a sheet all of whose
+        # lists were replaced is superseded, not read.
+        accounts = {(a["source"], a["sheet"]): a for a in sheets if a["status"] == "read"}
+        for sup in superseded:
+            a = accounts.get((sup["source"], sup["sheet"]))
+            if a is not None:
+                a["rows"]["person"] -= sup["rows"]
+                a["rows"]["superseded"] = a["rows"].get("superseded", 0) + sup["rows"]
+                if a["rows"]["person"] == 0:
+                    a["status"] = "superseded"
 
         def frames(folder: str, columns: list[str]) -> pd.DataFrame:
             parts = []

@@ -38,6 +38,7 @@ class Layout:
     closing: int = 0      # totals, signatures and the signers' names below them
     other: int = 0        # rows below the header that name nobody (group captions, notes)
     blank: int = 0        # empty rows between the header and the last non-blank row
+    superseded: int = 0   # person-rows of lists replaced by a newer submission (set by the inbox)
 
     def as_dict(self) -> dict[str, int]:
         return dict(self.__dict__)

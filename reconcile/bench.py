@@ -156,6 +156,8 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> di
     _line("rows: truth / run / same set", f"{q['rows_truth']:,} / {q['rows_run']:,} / {q['same_rows']}")
     _line("match precision / recall", f"{q['precision']:.5f} / {q['recall']:.5f}")
     _line("review share", f"{q['review_share']:.4%}")
+    for what, v in q["files"].items():
+        _line(f"  files: {what.replace('_', ' ')} (truth / run / agree)", f"{v['truth']} / {v['run']} / {v['agree']}")
     for code, v in q["per_code"].items():
         _line(f"  F1 {code}", f"{v['f1']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
     results["peak_rss_mb"] = _peak_mb()

@@ -49,11 +49,39 @@ def score_run(run_dir: Path, truth_dir: Path) -> dict:
         r = tp / len(w) if w else 1.0
         per_code[code] = {"tp": tp, "fp": len(g - w), "fn": len(w - g),
                           "f1": 2 * p * r / (p + r) if p + r else 0.0}
+    files = score_files(run_dir, truth_dir)
     return {
+        "files": files,
         "rows_truth": len(truth), "rows_run": len(matches),
         "same_rows": set(map(tuple, truth[ROW_KEY].to_numpy())) == set(map(tuple, matches[ROW_KEY].to_numpy())),
         "precision": float(precision), "recall": float(recall),
         "review_share": float((matches["match_status"] == "review").mean()) if len(matches) else 0.0,
         "per_code": per_code,
         "missing_findings": sorted(want_f - got_f)[:20], "extra_findings": sorted(got_f - want_f)[:20],
+    }
+
+
+def score_files(run_dir: Path, truth_dir: Path) -> dict:
+    """How the run's account of files agrees with the generator's: rejected files, superseded
+    sheets and the rule that decided each, hidden sheets skipped, findings withheld.
+    Each entry: {"truth": n, "run": n, "agree": n} (agree = in both, the same)."""
+    import json
+
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    meta = json.loads((truth_dir / "meta.json").read_text(encoding="utf-8"))
+
+    def compare(want: set, got: set) -> dict:
+        return {"truth": len(want), "run": len(got), "agree": len(want & got)}
+
+    rejected_run = {r["source"] for r in summary["files"]["rejected"]}
+    sheets = summary["files"].get("sheets", [])
+    return {
+        "rejected": compare({r["source"] for r in meta.get("rejected", [])}, rejected_run),
+        "superseded_rule": compare({(s["source"], s["sheet"], s["rule"]) for s in meta.get("superseded", [])},
+                                   {(s["source"], s["sheet"], s.get("rule")) for s in summary["files"]["superseded"]}),
+        "hidden_skipped": compare({(h["source"], h["sheet"]) for h in meta.get("hidden_sheets", [])},
+                                  {(s["source"], s["sheet"]) for s in sheets if s["status"] == "skipped"
+                                   and "ẩn" in s["reason"]}),
+        "withheld": compare({(w["code"], w["ward_code"]) for w in meta.get("withheld", [])},
+                            {(w["code"], w["ward_code"]) for w in summary.get("withheld", [])}),
     }

@@ -84,7 +84,8 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
         slug = _slug(ward.ward_name)
         own = [r for r in summary["files"]["rejected"]
                if ward.ward_code in r["source"].split("/") or slug.split("_", 1)[-1] in _slug(r["source"])]
-        jobs.append((out / f"{ward.ward_code}_{slug}.xlsx", ward._asdict(), wm, wf, own))
+        jobs.append((out / f"{ward.ward_code}_{slug}.xlsx", ward._asdict(), wm, wf, own,
+                     withheld_lines(summary, ward.ward_code)))
     with process_pool(worker_count(len(matches) >= PARALLEL_MIN_ROWS)) as pool:
         if pool is None:
             for job in jobs:
@@ -102,6 +103,7 @@ def _formats(wb):
         "text": wb.add_format({"num_format": "@"}),
         "pct": wb.add_format({"num_format": "0.00%"}),
         "bold": wb.add_format({"bold": True}),
+        "wrap": wb.add_format({"text_wrap": True, "valign": "top"}),
     }
 
 
@@ -119,6 +121,11 @@ def _table(ws, fmt, top: int, headers: list[str], records, widths: list[int]) ->
             elif isinstance(v, int):
                 ws.write_number(r, c, v)
     ws.freeze_panes(top + 1, 0)
+    # Printed by the police and the wards: A4 landscape, one page wide, the header on every page.
+    ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(top)
     if r > top:
         ws.autofilter(top, 0, r, len(headers) - 1)
     return r
@@ -150,16 +157,74 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
         chart.set_x_axis({"num_format": "0%"})
         chart.set_legend({"none": True})
         ws.insert_chart(last + 2, 1, chart, {"x_scale": 1.5, "y_scale": 1.5})
+    _files_sheet(wb, fmt, summary)
+    _withheld_sheet(wb, fmt, summary, wards)
     files = wb.add_worksheet("Tệp bị từ chối")
-    _table(files, fmt, 0, ["Tệp", "Lý do"], [[r["source"], r["reason"]] for r in summary["files"]["rejected"]], [50, 100])
+    _table(files, fmt, 0, ["Tệp", "Trang tính", "Lý do"],
+           [[r["source"], r.get("sheet", ""), r["reason"]] for r in summary["files"]["rejected"]], [50, 15, 100])
     sup = wb.add_worksheet("Tệp được thay thế")
-    _table(sup, fmt, 0, ["Tệp", "Trang tính", "Được thay bằng"],
-           [[r["source"], r["sheet"], r["replaced_by"]] for r in summary["files"]["superseded"]], [50, 15, 50])
+    _table(sup, fmt, 0, ["Tệp", "Trang tính", "Được thay bằng", "Trang tính mới", "Căn cứ", "Ngày ghi (cũ)",
+                         "Ngày ghi (mới)"],
+           [[r["source"], r["sheet"], r["replaced_by"], r.get("replaced_by_sheet", ""),
+             RULE_LABELS.get(r.get("rule", ""), ""), _vi((r.get("dates") or {}).get("replaced") or ""),
+             _vi((r.get("dates") or {}).get("replaced_by") or "")] for r in summary["files"]["superseded"]],
+           [45, 12, 45, 12, 40, 12, 12])
     wb.close()
 
 
+SHEET_STATUS = {"read": "Đã đọc", "skipped": "Bỏ qua", "rejected": "Bị từ chối", "superseded": "Bị thay thế"}
+RULE_LABELS = {"title_date": "Ngày ghi trên danh sách mới hơn",
+               "modified_time": "Tệp sửa sau (không so được ngày ghi)",
+               "file_name": "Tên tệp (ngày và giờ sửa như nhau)"}
+_LAYOUT = [("person", "Dòng người dân"), ("superseded", "Dòng của danh sách cũ"), ("title", "Dòng tiêu đề"),
+           ("header", "Dòng tên cột"), ("closing", "Dòng tổng cộng, ký tên"), ("blank", "Dòng trống"),
+           ("other", "Dòng khác")]
+
+
+def _files_sheet(wb, fmt, summary: dict) -> None:
+    """Every sheet of every people-made file: what was read, skipped or rejected, and why."""
+    ws = wb.add_worksheet("Tệp đã nhận")
+    records = []
+    for s in summary["files"].get("sheets", []):
+        rows = s.get("rows") or {}
+        why = " ".join([s.get("reason", "")] + list(s.get("notes", []))).strip()
+        records.append([s["source"], s["sheet"], SHEET_STATUS.get(s["status"], s["status"])]
+                       + [int(rows.get(k, 0)) for k, _ in _LAYOUT] + [why])
+    _table(ws, fmt, 0, ["Tệp", "Trang tính", "Tình trạng"] + [label for _, label in _LAYOUT] + ["Lý do, ghi chú"],
+           records, [40, 12, 11] + [9] * len(_LAYOUT) + [60])
+    ws.set_column(3 + len(_LAYOUT), 3 + len(_LAYOUT), 60, fmt["wrap"])  # reasons wrap, the page stays readable
+    for i, rec in enumerate(records, start=1):
+        if len(rec[-1]) > 60:  # neither Excel nor LibreOffice grows a row for text written by a program
+            ws.set_row(i, 15 * (len(rec[-1]) // 55 + 1), fmt["wrap"])
+
+
+def _withheld_sheet(wb, fmt, summary: dict, wards: pd.DataFrame) -> None:
+    """Findings not concluded because a file that could refute them was not read."""
+    withheld = summary.get("withheld", [])
+    if not withheld:
+        return
+    names = dict(zip(wards["ward_code"], wards["ward_name"]))
+    ws = wb.add_worksheet("Chưa kết luận")
+    ws.write_string(0, 0, "Nội dung chưa kết luận vì có tệp không đọc được (hãy sửa tệp và gửi lại)", fmt["bold"])
+    _table(ws, fmt, 2, ["Mã đơn vị", "Phường/xã", "Nội dung chưa kết luận", "Do các tệp"],
+           [[w["ward_code"], names.get(w["ward_code"], ""), CODE_LABELS.get(w["code"], w["code"]),
+             "; ".join(w["because"])] for w in withheld], [10, 24, 30, 80])
+    ws.set_column(3, 3, 80, fmt["wrap"])
+
+
+def withheld_lines(summary: dict, ward_code: str) -> list[str]:
+    """Vietnamese sentences telling a ward which findings were not concluded, and why."""
+    out = []
+    for w in summary.get("withheld", []):
+        if w["ward_code"] == ward_code:
+            files = ", ".join(w["because"][:3]) + (" …" if len(w["because"]) > 3 else "")
+            out.append(f"Chưa kết luận \"{CODE_LABELS.get(w['code'], w['code'])}\" vì không đọc được: {files}. "
+                       "Hãy sửa các tệp này và gửi lại.")
+    return out
+
+
 def _write_ward(path: Path, ward: dict, matches: pd.DataFrame, findings: pd.DataFrame,
-                rejected: list[dict]) -> None:
+                rejected: list[dict], withheld: list[str] = ()) -> None:
     """One ward's workbook. ``matches`` carries list_name, system_name and person_key besides
     the matches.csv columns."""
     ward = SimpleNamespace(**ward)
@@ -188,6 +253,9 @@ def _write_ward(path: Path, ward: dict, matches: pd.DataFrame, findings: pd.Data
             ws.write_string(r, 1, code)
             ws.write_number(r, 2, int(counts[code]))
             r += 1
+    for line in withheld:
+        r += 1
+        ws.write_string(r, 0, line, fmt["bold"])
     ws.set_column(0, 0, 38)
     ws.set_column(1, 2, 18)
 
@@ -232,7 +300,8 @@ def _write_ward(path: Path, ward: dict, matches: pd.DataFrame, findings: pd.Data
     })
     if rejected:
         rj = wb.add_worksheet("Tệp bị từ chối")
-        _table(rj, fmt, 0, ["Tệp", "Lý do"], [(r["source"], r["reason"]) for r in rejected], [50, 110])
+        _table(rj, fmt, 0, ["Tệp", "Trang tính", "Lý do"], [(r["source"], r.get("sheet", ""), r["reason"])
+                                                           for r in rejected], [50, 15, 110])
     wb.close()
 
 

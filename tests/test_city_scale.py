@@ -25,7 +25,20 @@ def test_city_inbox_reads_every_person_row_exactly(tmp_path_factory):
     assert not (got - want), sorted(got - want)[:10]   # invented
     meta = json.loads((city / "truth" / "meta.json").read_text(encoding="utf-8"))
     assert {r["source"] for r in data.rejected} == {r["source"] for r in meta["rejected"]}
-    assert {(s["source"], s["sheet"]) for s in data.superseded} == {(s["source"], s["sheet"]) for s in meta["superseded"]}
+    # which submission is newest, and by which rule (title date, modification time, name)
+    assert {(s["source"], s["sheet"], s["rule"]) for s in data.superseded} == \
+        {(s["source"], s["sheet"], s["rule"]) for s in meta["superseded"]}
+    # hidden older copies are skipped, never read and never superseding
+    skipped = {(s["source"], s["sheet"]) for s in data.sheets if s["status"] == "skipped"}
+    assert {(h["source"], h["sheet"]) for h in meta["hidden_sheets"]} <= skipped
+    # what could not be read withholds exactly the findings the truth withholds
+    from findings import withheld_by_ward
+    withheld = withheld_by_ward(data.gaps, data.registry.wards["ward_code"])
+    assert {(c, w) for c, by in withheld.items() for w in by} == {(w["code"], w["ward_code"]) for w in meta["withheld"]}
+    # every sheet of every people-made file is accounted for, and its person-rows add up
+    read_rows = sum(s["rows"].get("person", 0) for s in data.sheets
+                    if s["status"] == "read" and s["source"].startswith("households/"))
+    assert read_rows == len(data.households)
     # ward and group resolved as the ward meant them
     resolved = data.households.assign(row=data.households["row"].astype(str)).merge(
         truth, on=["source", "sheet", "row"], suffixes=("", "_truth"))

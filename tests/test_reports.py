@@ -40,3 +40,24 @@ def test_a_pool_writes_the_same_workbooks_as_one_process(small_city, tmp_path, m
     status = dict(zip(zip(matches["source"], matches["sheet"], matches["row"].astype(int)), matches["match_status"]))
     in_review = [r for r in review if status[(r[0], r[1], int(r[2]))] == "review"]
     assert in_review and all(r[4] and r[5] for r in in_review)
+
+
+def test_the_city_workbook_accounts_for_every_sheet_and_what_was_withheld(small_city, tmp_path):
+    data = stages.read(small_city / "inbox")
+    linked = stages.link_rows(stages.validate_and_normalize(data))
+    as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
+    matches, findings, wards = stages.find(data, linked, as_of)
+    summary = stages.summary_of("r", as_of, data, matches, findings, wards, {})
+    write_human_reports(tmp_path, data, linked, matches, findings, wards, summary)
+    city = _cells(tmp_path)["tong_hop_thanh_pho.xlsx"]
+    listed = [(r[0], r[1], r[2]) for r in city["Tệp đã nhận"][1:]]
+    label = {"read": "Đã đọc", "skipped": "Bỏ qua", "rejected": "Bị từ chối", "superseded": "Bị thay thế"}
+    assert listed == [(s["source"], s["sheet"], label[s["status"]]) for s in summary["files"]["sheets"]]
+    assert {"Bỏ qua", "Bị từ chối", "Bị thay thế"} <= {r[2] for r in listed}
+    people = sum(int(r[3]) for r in city["Tệp đã nhận"][1:] if r[0].startswith("households/"))
+    assert people == len(matches)
+    withheld = city["Chưa kết luận"][3:]
+    assert {(r[0], r[2]) for r in withheld} == {(w["ward_code"], {"NOT_LISTED": "Chưa có trong danh sách",
+                                                                  "GROUP_UNASSIGNED": "Tổ chưa có cán bộ phụ trách"}[w["code"]])
+                                                for w in summary["withheld"]}
+    assert withheld
