@@ -78,10 +78,16 @@ _FORMULA = re.compile(rb"<f[\s>/]")
 _ATTR = re.compile(rb'\b(r|t)="([^"]*)"')
 _VALUE = re.compile(rb"<v>([^<]*)</v>")
 _REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
-# UTF-8 of the characters ``sheets.clean_invisible`` removes or makes spaces, and character
-# references (&#8203;): where none occurs in the package's XML, no cell needs cleaning.
-_INVISIBLE_BYTES = re.compile(rb"\xe2\x80[\x80-\x8f\xaa-\xaf]|\xe2\x81[\x9f-\xa4\xa6-\xa9]|\xef\xbb\xbf|"
-                              rb"\xc2[\xa0\xad]|\xe3\x80\x80|\xe1\x9a\x80|\xe1\xa0\x8e|\xd8\x9c|&#")
+# The characters ``sheets.clean_invisible`` removes or makes spaces: where none occurs in the
+# package's text (shared strings, inline strings) nor a character reference (&#8203;), no cell
+# needs cleaning.
+_INVISIBLE_TEXT = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e\u061c\u202a-\u202f\u2066-\u2069"
+                             "\u00a0\u1680\u2000-\u200a\u205f\u3000]")
+
+
+def _has_invisible(xml: bytes) -> bool:
+    # A character class over the decoded text is twice as fast as a byte-level alternation.
+    return b"&#" in xml or bool(_INVISIBLE_TEXT.search(xml.decode("utf-8", "replace")))
 
 
 def column_number(letters: str) -> int:
@@ -212,7 +218,7 @@ def scan_package(data: bytes, limits: Limits = LIMITS) -> PackageScan:
     changed: dict[str, bytes] = {}
     strings = infos.get("xl/sharedStrings.xml")
     invisible = bool(strings and strings.file_size <= limits.max_sheet_bytes
-                     and _INVISIBLE_BYTES.search(zf.read(strings.filename)))
+                     and _has_invisible(zf.read(strings.filename)))
     for name, member in _sheet_members(zf):
         info = infos.get(member)
         if info is None:
@@ -223,7 +229,7 @@ def scan_package(data: bytes, limits: Limits = LIMITS) -> PackageScan:
                 "thành nhiều tệp nhỏ hơn rồi gửi lại."))
             continue
         xml = zf.read(member)
-        invisible = invisible or bool(_INVISIBLE_BYTES.search(xml))
+        invisible = invisible or (b"inlineStr" in xml and _has_invisible(xml))
         scan, bounded = _scan_sheet(name, member, xml, full_calc, limits)
         sheets[name] = scan
         if bounded is not xml:

@@ -108,9 +108,12 @@ def _read_workbook(path: Path, suffix: str) -> list[Grid]:
     invisible = True
     try:
         if suffix in _OOXML:
-            package = ooxml.scan_package(path.read_bytes())
+            raw = path.read_bytes()
+            package = ooxml.scan_package(raw)
             scans, invisible = package.sheets, package.invisible
-            wb = CalamineWorkbook.from_filelike(io.BytesIO(package.data))
+            # calamine reads a path faster than a buffer; a buffer only for a bounded copy
+            wb = (CalamineWorkbook.from_path(str(path)) if package.data is raw
+                  else CalamineWorkbook.from_filelike(io.BytesIO(package.data)))
         else:
             wb = CalamineWorkbook.from_path(str(path))
     except ooxml.PackageError as exc:

@@ -242,14 +242,9 @@ def read_table(grid: Grid, vocab: Vocabulary, key_fields: tuple[str, ...],
     other_keys = [k for k in key_fields if k != "name"]
     pending_blank = 0
 
-    def keep(values: dict, idx: int) -> None:
-        values["row"] = idx + 1
-        records.append(values)
-        layout.person += 1
-
     for idx in range(start, len(rows)):
         row = rows[idx]
-        if not any(c not in ("", None) for c in row):
+        if not any(row):  # '' / None everywhere (a row of zeros is no person either)
             pending_blank += 1
             continue
         layout.blank += pending_blank
@@ -263,7 +258,8 @@ def read_table(grid: Grid, vocab: Vocabulary, key_fields: tuple[str, ...],
             # or carries a person's details without a name (an INVALID row, still accounted for)
             if any(_names_a_person(k, values.get(k, "")) for k in key_fields) or sum(
                     1 for k in _DETAIL_FIELDS if cell_text(values.get(k, ""))) >= 2:
-                keep(values, idx)
+                values["row"] = idx + 1
+                records.append(values)
             else:
                 layout.other += 1
             continue
@@ -289,7 +285,9 @@ def read_table(grid: Grid, vocab: Vocabulary, key_fields: tuple[str, ...],
             layout.closing += 1  # the signers' names under "NGƯỜI LẬP DANH SÁCH"
             closing_lines.append(" ".join(nonempty))
             continue
-        keep(values, idx)
+        values["row"] = idx + 1
+        records.append(values)
+    layout.person = len(records)
     if grid.untrusted and records:
         _refuse_uncomputed(grid, fields, records)
     headers = {f: cell_text(grid.rows[header][c]) if c < len(grid.rows[header]) else "" for f, c in fields.items()}
