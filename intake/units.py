@@ -31,14 +31,27 @@ class UnitFile:
     covers: tuple[str, ...] = ()          # wards an assignment file is about
 
 
-def _readable(grid, account: SheetAccount) -> bool:
-    if grid.skip_reason:
-        account.skip(grid.skip_reason)
-        return False
-    if sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
-        account.skip("Trang tính trống.")
-        return False
-    return True
+def _tables(grids, vocab, required, sheets: list[SheetAccount]):
+    """(grid, its account, its table) for each sheet that holds a list; every sheet gets an
+    account in ``sheets``, a rejected one with its reason."""
+    for grid in grids:
+        account = SheetAccount(grid.sheet, notes=list(grid.notes))
+        sheets.append(account)
+        if grid.skip_reason:
+            account.skip(grid.skip_reason)
+        elif sum(1 for r in grid.rows if any(c not in ("", None) for c in r)) < 2:
+            account.skip("Trang tính trống.")
+        else:
+            try:
+                yield grid, account, read_table(grid, vocab, ("name", "national_id"), required)
+            except UnreadableFile as exc:
+                account.reject(str(exc))
+
+
+def _first_rejection(sheets: list[SheetAccount]) -> UnreadableFile | None:
+    """Why a file none of whose sheets could be read is rejected: its last rejected sheet's reason."""
+    reasons = [a.reason for a in sheets if a.status == "rejected"]
+    return UnreadableFile(reasons[-1]) if reasons else None
 
 
 def _groups_in_cell(value) -> list[str]:
@@ -62,18 +75,7 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFil
     except UnreadableFile as exc:
         exc.covers = tuple(covers) or exc.covers
         raise
-    last_error = None
-    for grid in grids:
-        account = SheetAccount(grid.sheet, notes=list(grid.notes))
-        sheets.append(account)
-        if not _readable(grid, account):
-            continue
-        try:
-            table = read_table(grid, ASSIGNMENT, ("name", "national_id"), REQUIRED["assignments"])
-        except UnreadableFile as exc:
-            account.reject(str(exc))
-            last_error = exc
-            continue
+    for grid, account, table in _tables(grids, ASSIGNMENT, REQUIRED["assignments"], sheets):
         f = table.frame
         hint = folder_ward or file_ward
         title_ward = next((w for w in (registry.find_ward_in(t, hint=hint) for t in table.title_lines) if w), None)
@@ -94,7 +96,6 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFil
             account.reject(f"{unknown} dòng không xác định được phường/xã của tổ được phân công: hãy ghi "
                            "tên phường/xã ở tiêu đề hoặc ở cột 'Phường/xã' (ví dụ 'Phường Vĩnh Thanh Vân') "
                            "rồi gửi lại.")
-            last_error = UnreadableFile(account.reason)
             continue
         account.read(table.layout)
         covers += [w for w in pd.unique(base["ward_code"]) if w]
@@ -106,7 +107,7 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFil
         frames.append(base.explode("group_no"))
     covers = tuple(dict.fromkeys(covers))
     if not frames:
-        err = last_error or UnreadableFile("Tệp không có danh sách lực lượng nào.")
+        err = _first_rejection(sheets) or UnreadableFile("Tệp không có danh sách lực lượng nào.")
         err.covers = covers or err.covers
         raise err
     out = pd.concat(frames, ignore_index=True)
@@ -134,18 +135,7 @@ def read_staff_file(path: Path, source: str, registry: Registry) -> UnitFile:
 
     file_unit = resolve_unit(Path(source).stem)
     frames, sheets = [], []
-    last_error = None
-    for grid in read_grids(path):
-        account = SheetAccount(grid.sheet, notes=list(grid.notes))
-        sheets.append(account)
-        if not _readable(grid, account):
-            continue
-        try:
-            table = read_table(grid, STAFF, ("name", "national_id"), REQUIRED["staff"])
-        except UnreadableFile as exc:
-            account.reject(str(exc))
-            last_error = exc
-            continue
+    for grid, account, table in _tables(read_grids(path), STAFF, REQUIRED["staff"], sheets):
         f = table.frame
         title_unit = next((u for u in map(resolve_unit, table.title_lines) if u), None)
         default = title_unit or file_unit
@@ -153,7 +143,6 @@ def read_staff_file(path: Path, source: str, registry: Registry) -> UnitFile:
         if (unit == "").any():
             account.reject("Không xác định được cơ quan, đơn vị của danh sách cán bộ: hãy ghi tên đơn vị ở "
                            "tiêu đề, thêm cột 'Đơn vị', hoặc đặt tên tệp theo mã đơn vị.")
-            last_error = UnreadableFile(account.reason)
             continue
         account.read(table.layout)
         ids = normalize_ids(f["national_id"] if "national_id" in f else pd.Series("", index=f.index))
@@ -166,7 +155,7 @@ def read_staff_file(path: Path, source: str, registry: Registry) -> UnitFile:
             "unit_code": unit, "unit_name": unit.map(by_code).fillna(""),
         }))
     if not frames:
-        raise last_error or UnreadableFile("Tệp không có danh sách cán bộ nào.")
+        raise _first_rejection(sheets) or UnreadableFile("Tệp không có danh sách cán bộ nào.")
     return UnitFile(pd.concat(frames, ignore_index=True)[STAFF_COLUMNS], sheets)
 
 

@@ -324,15 +324,9 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
                 heads[6:] = bad if group_cols == 1 else [bad[0], bad[0] + " (tiếp)"]
             counter["assignments_rejected_no_group_column"] += 1
         heads = _hdr(heads, rng, clean, counter, "assignments")
-        out = SheetOut(len(heads))
-        title = [region or f"UBND {upper(w.district)}", upper(w.ten),
-                 "DANH SÁCH LỰC LƯỢNG THAM GIA TỔ CÔNG TÁC KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
-                 f"Ngày {when:%d/%m/%Y}"]
-        for line in title:
-            r = out.add([("s", line)] + [None] * (len(heads) - 1), "title")
-            out.merges.append((r, 0, r, len(heads) - 1, line, "title"))
-        out.blank()
-        out.add([("s", h) for h in heads], "header")
+        out = _titled_sheet(heads, [region or f"UBND {upper(w.district)}", upper(w.ten),
+                                    "DANH SÁCH LỰC LƯỢNG THAM GIA TỔ CÔNG TÁC KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
+                                    f"Ngày {when:%d/%m/%Y}"])
         stt = 0
         for pid, gl, unit in zip(sub["pid"], sub["groups"], sub["unit"]):
             stt += 1
@@ -396,15 +390,9 @@ def _write_supplement(inbox: Path, pop: Population, units: Units, wi: int, rng, 
     missing = rng.random() < 0.5
     heads = ["STT", "Họ và tên", "Số định danh cá nhân", "Đơn vị công tác", "Số điện thoại",
              "Phường/xã"] + ([] if missing else [str(rng.choice(MEANINGLESS_GROUP_HEADERS))])
-    out = SheetOut(len(heads))
-    title = [region or f"UBND {upper(w.district)}", upper(w.ten),
-             "DANH SÁCH BỔ SUNG LỰC LƯỢNG THAM GIA TỔ CÔNG TÁC KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
-             f"Ngày {when:%d/%m/%Y}"]
-    for line in title:
-        r = out.add([("s", line)] + [None] * (len(heads) - 1), "title")
-        out.merges.append((r, 0, r, len(heads) - 1, line, "title"))
-    out.blank()
-    out.add([("s", h) for h in heads], "header")
+    out = _titled_sheet(heads, [region or f"UBND {upper(w.district)}", upper(w.ten),
+                                "DANH SÁCH BỔ SUNG LỰC LƯỢNG THAM GIA TỔ CÔNG TÁC KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
+                                f"Ngày {when:%d/%m/%Y}"])
     phones = P["phone"].to_numpy()
     for k, pid in enumerate(people):
         pid = int(pid)
@@ -425,6 +413,17 @@ def _write_supplement(inbox: Path, pop: Population, units: Units, wi: int, rng, 
     set_mtime(path, when)
     counter["assignments_rejected_no_group_column"] += 1
     return fname
+
+
+def _titled_sheet(heads: list[str], title: list[str]) -> SheetOut:
+    """A sheet with a title block (each line merged across the table), a blank row, the header."""
+    out = SheetOut(len(heads))
+    for line in title:
+        r = out.add([("s", line)] + [None] * (len(heads) - 1), "title")
+        out.merges.append((r, 0, r, len(heads) - 1, line, "title"))
+    out.blank()
+    out.add([("s", h) for h in heads], "header")
+    return out
 
 
 def _invisible_cell(cell, kind: str | None, rng):
