@@ -55,12 +55,17 @@ def _first_rejection(sheets: list[SheetAccount]) -> UnreadableFile | None:
 
 
 def _groups_in_cell(value) -> list[str]:
-    """ "5; 7", "5, 7", "Tổ 5 và Tổ 7", 5.0 → ['5', '7']."""
+    """ "5; 7", "5, 7", "5+7", "Tổ 5 và Tổ 7", 5.0 → ['5', '7']; a quarter named beside a group
+    ("Tổ 5 - KP 2", "Tổ 5 (ấp 3)") is not a group."""
     if value is None or value == "":
         return []
     if isinstance(value, (int, float)):
         return [str(int(value))] if float(value).is_integer() and value > 0 else []
-    return [str(int(n)) for n in re.findall(r"\d+", fold(str(value)))]
+    text = _QUARTER.sub(" ", fold(str(value)))
+    return list(dict.fromkeys(str(int(n)) for n in re.findall(r"\d+", text) if int(n) > 0))
+
+
+_QUARTER = re.compile(r"\b(?:khu pho|kp|k\.p|ap|khom|khu)\s*[.:]?\s*\d+")
 
 
 def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFile:

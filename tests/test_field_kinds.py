@@ -475,3 +475,13 @@ def test_an_unread_file_of_no_known_ward_withholds_everywhere(tmp_path):
     data = read_inbox(inbox)
     withheld = withheld_by_ward(data.gaps, data.registry.wards["ward_code"])
     assert set(withheld["NOT_LISTED"]) == {"30733", "30736", "30766"}
+
+
+@pytest.mark.parametrize("cell,groups", [
+    ("5; 7", ["5", "7"]), ("5+7", ["5", "7"]), ("Tổ 05, Tổ 07", ["5", "7"]), ("5 và 7", ["5", "7"]),
+    ("Tổ 5 - KP2", ["5"]), ("Tổ 5 (ấp 3)", ["5"]), ("Khu phố 1: tổ 3, 4", ["3", "4"]), (12.0, ["12"]),
+])
+def test_the_groups_a_cadre_covers_as_people_write_them(cell, groups):
+    from intake.units import _groups_in_cell
+
+    assert _groups_in_cell(cell) == groups
