@@ -28,9 +28,6 @@ import zipfile
 from dataclasses import dataclass, field
 from xml.etree import ElementTree
 
-_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 @dataclass(frozen=True)
@@ -72,12 +69,16 @@ class PackageScan:
     invisible: bool = True                        # some text may hold invisible characters
 
 
-_FAR_REF = re.compile(rb'r="((?:[A-Z]{2,3}[0-9]+)|(?:[A-Z]{1,3}[0-9]{6,}))"')
-_LAST_ROW = re.compile(rb'<row\b[^>]*?\br="([0-9]+)"')
-_FORMULA = re.compile(rb"<f[\s>/]")
-_ATTR = re.compile(rb'\b(r|t)="([^"]*)"')
-_VALUE = re.compile(rb"<v>([^<]*)</v>")
+# Any writer's spelling of the same XML: a namespace prefix (<x:c>, the .NET OpenXML SDK),
+# Strict OOXML's other namespace URIs, single or double quotes around attributes.
+_P = rb"(?:[A-Za-z_][\w.-]*:)?"
+_FAR_REF = re.compile(rb"""r=["']((?:[A-Z]{2,3}[0-9]+)|(?:[A-Z]{1,3}[0-9]{6,})|(?:[0-9]{6,}))["']""")
+_ELEMENT = re.compile(rb"<(" + _P + rb")(c|row)[\s/>]")
+_ROW = re.compile(rb"<" + _P + rb"""row\b[^>]*?\sr=["']([0-9]+)["']""")
+_HAS_VALUE = re.compile(rb"<" + _P + rb"v>[^<]+</|<" + _P + rb"is>")
+_FORMULA_HINT = (b"<f", b":f>", b":f ")
 _REF = re.compile(r"([A-Z]{1,3})([0-9]+)")
+_CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3}[0-9]+)["']""")
 # The characters ``sheets.clean_invisible`` removes or makes spaces: where none occurs in the
 # package's text (shared strings, inline strings) nor a character reference (&#8203;), no cell
 # needs cleaning.
@@ -103,34 +104,41 @@ def _split_ref(ref: str) -> tuple[int, int] | None:
     return (int(m.group(2)), column_number(m.group(1))) if m else None
 
 
-def _cell_at(xml: bytes, attr_pos: int) -> tuple[int, int, bytes] | None:
-    """The <c> element whose attribute starts at ``attr_pos``: (start, end, opening tag)."""
+def _element_at(xml: bytes, attr_pos: int) -> tuple[str, int, int] | None:
+    """The <c> or <row> element whose attribute starts at ``attr_pos``: (kind, start, end)."""
     start = xml.rfind(b"<", 0, attr_pos)
-    if start < 0 or xml[start + 1:start + 2] != b"c" or xml[start + 2:start + 3] not in b" \t\r\n":
+    m = _ELEMENT.match(xml, start) if start >= 0 else None
+    if m is None:
         return None
+    prefix, kind = m.group(1), m.group(2)
     close = xml.find(b">", attr_pos)
     if close < 0:
         return None
-    tag = xml[start:close + 1]
-    if tag.endswith(b"/>"):
-        return start, close + 1, tag
-    end = xml.find(b"</c>", close)
-    return (start, end + 4, tag) if end >= 0 else None
-
-
-def _has_value(element: bytes) -> bool:
-    return bool(re.search(rb"<v>[^<]+</v>|<is>", element))
+    if xml[close - 1:close] == b"/":
+        return kind.decode(), start, close + 1
+    end_tag = b"</" + prefix + kind + b">"
+    end = xml.find(end_tag, close)
+    return (kind.decode(), start, end + len(end_tag)) if end >= 0 else None
 
 
 def _height(xml: bytes, max_rows: int) -> int:
-    """The last row number within the limit (rows come in ascending order in a sheet's XML)."""
-    pos = len(xml)
-    while (i := xml.rfind(b"<row ", 0, pos)) >= 0:
-        m = _LAST_ROW.match(xml, i)
-        if m and int(m.group(1)) <= max_rows:
-            return int(m.group(1))
+    """The last row within the limit that holds a value (rows come in ascending order; empty
+    formatted rows at the end allocate nothing in the reader), found from the end."""
+    pos, end, unnumbered = len(xml), len(xml), 0
+    while (i := xml.rfind(b"row", 0, pos)) > 0:
         pos = i
-    return 0
+        if xml[i - 1:i] not in (b"<", b":"):
+            continue
+        start = xml.rfind(b"<", 0, i)
+        m = _ROW.match(xml, start)
+        if m is None:
+            unnumbered += xml[start + 1:start + 2] != b"/"
+            continue
+        number = int(m.group(1))
+        if number <= max_rows and _HAS_VALUE.search(xml, start, end):
+            return number
+        end = start
+    return unnumbered  # no numbered row holds a value: rows count one each
 
 
 def _scan_sheet(name: str, member: str, xml: bytes, full_calc: bool, limits: Limits) -> tuple[SheetScan, bytes]:
@@ -138,20 +146,28 @@ def _scan_sheet(name: str, member: str, xml: bytes, full_calc: bool, limits: Lim
     cuts: list[tuple[int, int]] = []
     widest = 26
     for m in _FAR_REF.finditer(xml):
-        pos = _split_ref(m.group(1).decode())
-        if pos is None:
-            continue
-        row, col = pos
+        ref = m.group(1).decode()
+        if ref.isdigit():
+            row, col = int(ref), 1
+        else:
+            pos = _split_ref(ref)
+            if pos is None:
+                continue
+            row, col = pos
         if row <= limits.max_rows and col <= limits.max_cols:
-            widest = max(widest, col)
+            if col > widest and (el := _element_at(xml, m.start())) and _HAS_VALUE.search(xml, el[1], el[2]):
+                widest = col
             continue
-        cell = _cell_at(xml, m.start())
-        if cell is None:
-            continue  # a <row r="..."> or another element: allocates nothing
-        start, end, _ = cell
-        if _has_value(xml[start:end]):
-            scan.stray.append(m.group(1).decode())
-        cuts.append((start, end))
+        if cuts and m.start() < cuts[-1][1]:
+            continue  # inside a row already cut
+        el = _element_at(xml, m.start())
+        if el is None:
+            continue
+        kind, start, end = el
+        if _HAS_VALUE.search(xml, start, end):
+            inner = _CELL_REF.search(xml, start + 4, end) if kind == "row" else None
+            scan.stray.append(ref if kind == "c" else inner.group(1).decode() if inner else f"A{row}")
+        cuts.append((start, end))  # a far row goes whole, with cells that carry no reference
     if cuts:
         parts, last = [], 0
         for start, end in cuts:
@@ -163,23 +179,61 @@ def _scan_sheet(name: str, member: str, xml: bytes, full_calc: bool, limits: Lim
     if height * widest > limits.max_cells:
         scan.too_large = (f"Trang tính '{name}' có vùng dữ liệu quá lớn ({height:,} dòng × {widest} cột): "
                           "hãy xoá các dòng, cột thừa ngoài danh sách rồi gửi lại.").replace(",", ".")
-    if _FORMULA.search(xml):
-        for m in _FORMULA.finditer(xml):
-            start = xml.rfind(b"<c", 0, m.start())
-            if start < 0:
-                continue
-            end = xml.find(b"</c>", m.start())
-            element = xml[start:end if end >= 0 else len(xml)]
-            attrs = dict(_ATTR.findall(element[:element.find(b">") + 1]))
-            ref = attrs.get(b"r", b"").decode()
-            pos = _split_ref(ref)
-            if pos is None:
-                continue
-            cached = _VALUE.search(element)
-            computed_empty = attrs.get(b"t") == b"str" and cached is not None
-            if full_calc or not (cached and cached.group(1)) and not computed_empty:
-                scan.untrusted[(pos[0] - 1, pos[1] - 1)] = ref
+    if any(h in xml for h in _FORMULA_HINT):
+        scan.untrusted = _untrusted_formulas(xml, full_calc)
     return scan, xml
+
+
+def _local(tag: str) -> str:
+    return tag.rsplit("}", 1)[-1]
+
+
+def _untrusted_formulas(xml: bytes, full_calc: bool) -> dict[tuple[int, int], str]:
+    """(row0, col0) → ref of formula cells whose result is missing, empty, or was declared stale
+    (``full_calc``). A real parse (rare: only sheets with formulas) so that cells without a
+    reference, which take the next position, are placed as a reader places them."""
+    out: dict[tuple[int, int], str] = {}
+    row, col = -1, -1
+    try:
+        for event, el in ElementTree.iterparse(io.BytesIO(xml), events=("start", "end")):
+            tag = _local(el.tag)
+            if event == "start":
+                if tag == "row":
+                    r = el.get("r")
+                    row = int(r) - 1 if r and r.isdigit() else row + 1
+                    col = -1
+                elif tag == "c":
+                    pos = _split_ref(el.get("r") or "")
+                    if pos:
+                        row, col = pos[0] - 1, pos[1] - 1
+                    else:
+                        col += 1
+                continue
+            if tag == "c":
+                f = v = None
+                for child in el:
+                    name = _local(child.tag)
+                    if name == "f":
+                        f = child
+                    elif name == "v":
+                        v = child
+                if f is not None:
+                    cached = v.text if v is not None else None
+                    computed_empty = el.get("t") == "str" and v is not None
+                    if full_calc or (not cached and not computed_empty):
+                        out[(row, col)] = el.get("r") or _ref(row, col)
+                el.clear()
+    except ElementTree.ParseError:
+        pass  # the cell reader will say the file is damaged
+    return out
+
+
+def _ref(row0: int, col0: int) -> str:
+    letters, n = "", col0 + 1
+    while n:
+        n, rem = divmod(n - 1, 26)
+        letters = chr(65 + rem) + letters
+    return f"{letters}{row0 + 1}"
 
 
 def _sheet_members(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
@@ -189,10 +243,12 @@ def _sheet_members(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
         rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
     except (KeyError, ElementTree.ParseError):
         return []
-    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
+    # By local names: transitional and Strict OOXML name the same elements in other namespaces.
+    targets = {r.get("Id"): r.get("Target", "") for r in rels.iter() if _local(r.tag) == "Relationship"}
     out = []
-    for sheet in book.iter(f"{_MAIN}sheet"):
-        target = targets.get(sheet.get(f"{_REL}id"), "")
+    for sheet in (e for e in book.iter() if _local(e.tag) == "sheet"):
+        rid = next((v for k, v in sheet.attrib.items() if _local(k) == "id"), "")
+        target = targets.get(rid, "")
         if not target:
             continue
         member = target.lstrip("/") if target.startswith("/") else posixpath.normpath(posixpath.join("xl", target))
@@ -213,13 +269,18 @@ def scan_package(data: bytes, limits: Limits = LIMITS) -> PackageScan:
         book = zf.read("xl/workbook.xml")
     except KeyError:
         book = b""
-    full_calc = bool(re.search(rb'fullCalcOnLoad="(?:1|true)"', book))
+    full_calc = bool(re.search(rb"""fullCalcOnLoad=["'](?:1|true)["']""", book))
     sheets: dict[str, SheetScan] = {}
     changed: dict[str, bytes] = {}
     strings = infos.get("xl/sharedStrings.xml")
     invisible = bool(strings and strings.file_size <= limits.max_sheet_bytes
                      and _has_invisible(zf.read(strings.filename)))
-    for name, member in _sheet_members(zf):
+    members = _sheet_members(zf)
+    named = {m for _, m in members}
+    # A worksheet the workbook part does not name (a damaged or unusual package) is bounded too.
+    members += [(f"#{m}", m) for m in sorted(infos) if m.startswith("xl/worksheets/") and m.endswith(".xml")
+                and m not in named]
+    for name, member in members:
         info = infos.get(member)
         if info is None:
             continue

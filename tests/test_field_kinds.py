@@ -485,3 +485,44 @@ def test_the_groups_a_cadre_covers_as_people_write_them(cell, groups):
     from intake.units import _groups_in_cell
 
     assert _groups_in_cell(cell) == groups
+
+
+def _plain_rows():
+    return [[c.isoformat() if isinstance(c, dt.date) else c for c in row] for row in sheet()]
+
+
+@pytest.mark.parametrize("style", [dict(prefix="x"), dict(strict=True), dict(quote="'"), dict(refs=False)])
+@pytest.mark.parametrize("far", ['<row r="1048576"><c r="XFD1048576" t="inlineStr"><is><t>x</t></is></c></row>',
+                                 '<row r="1048576"><c t="inlineStr"><is><t>x</t></is></c></row>'])
+def test_a_stray_far_cell_is_found_whatever_program_wrote_the_xml(tmp_path, style, far):
+    from tests.workbooks import raw_xlsx
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    if style.get("quote") == "'":
+        far = far.replace('"', "'")
+    raw_xlsx(inbox / "households" / "30733" / "to_01.xlsx", _plain_rows(), extra_rows=far, **style)
+    data = read_inbox(inbox)  # a crash here kills the test process: that is the failure
+    assert data.households["name"].tolist() == NAMES and not data.rejected
+    assert any("1048576" in n for s in data.sheets for n in s["notes"])
+
+
+@pytest.mark.parametrize("style", [dict(prefix="x"), dict(refs=False), dict(quote="'")])
+def test_uncomputed_formulas_are_found_whatever_program_wrote_the_xml(tmp_path, style):
+    from tests.workbooks import raw_xlsx
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    rows = _plain_rows()
+    raw_xlsx(inbox / "households" / "30733" / "to_01.xlsx", rows, formulas={(7, 4): "TEXT(N8,0)", (8, 4): "TEXT(N9,0)"},
+             **style)
+    data = read_inbox(inbox)
+    assert data.households.empty and "công thức" in data.rejected[0]["reason"] and "E8" in data.rejected[0]["reason"]
+
+
+def test_empty_formatted_rows_and_columns_far_out_are_no_reason_to_reject(tmp_path):
+    from tests.workbooks import raw_xlsx
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    styled = "".join(f'<row r="{r}"><c r="CV{r}" s="1"/></row>' for r in range(60000, 70001, 1000))
+    raw_xlsx(inbox / "households" / "30733" / "to_01.xlsx", _plain_rows(), extra_rows=styled)
+    data = read_inbox(inbox)
+    assert data.households["name"].tolist() == NAMES and not data.rejected

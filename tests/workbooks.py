@@ -58,3 +58,66 @@ def minimal_inbox(root: Path, export_rows: list[str] | None = None) -> Path:
     ]
     (root / "identity" / "export.csv").write_text(header + "\n" + "\n".join(rows) + "\n", encoding="utf-8")
     return root
+
+
+def raw_xlsx(path: Path, rows: list[list], *, prefix: str = "", quote: str = '"', refs: bool = True,
+             strict: bool = False, formulas: dict[tuple[int, int], str] | None = None,
+             extra_rows: str = "") -> Path:
+    """A package written by hand as other programs write them: a namespace prefix (the .NET
+    OpenXML SDK writes <x:c>), Strict OOXML namespaces, single quotes, cells without references.
+    Text is inline; ``formulas`` (row0, col0) → formula with no cached value; ``extra_rows`` is
+    raw XML appended to sheetData (stray far cells)."""
+    import zipfile
+    from xml.sax.saxutils import escape
+
+    main = "http://purl.oclc.org/ooxml/spreadsheetml/main" if strict else \
+        "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    rel = "http://purl.oclc.org/ooxml/officeDocument/relationships" if strict else \
+        "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    p = f"{prefix}:" if prefix else ""
+    ns = f'xmlns{":" + prefix if prefix else ""}={quote}{main}{quote}'
+    q = quote
+    out = []
+    for r, row in enumerate(rows):
+        cells = []
+        for c, v in enumerate(row):
+            ref = f" r={q}{chr(65 + c)}{r + 1}{q}" if refs else ""
+            f = (formulas or {}).get((r, c))
+            if f is not None:
+                cells.append(f"<{p}c{ref}><{p}f>{escape(f)}</{p}f><{p}v/></{p}c>")
+            elif isinstance(v, (int, float)) and not isinstance(v, bool):
+                cells.append(f"<{p}c{ref}><{p}v>{v}</{p}v></{p}c>")
+            elif v not in ("", None):
+                cells.append(f"<{p}c{ref} t={q}inlineStr{q}><{p}is><{p}t>{escape(str(v))}</{p}t></{p}is></{p}c>")
+            elif not refs:
+                cells.append(f"<{p}c/>")
+        rr = f" r={q}{r + 1}{q}" if refs else ""
+        out.append(f"<{p}row{rr}>{''.join(cells)}</{p}row>")
+    sheet = (f'<?xml version="1.0" encoding="UTF-8"?><{p}worksheet {ns}><{p}sheetData>'
+             + "".join(out) + extra_rows.replace("<c ", f"<{p}c ").replace("</c>", f"</{p}c>")
+             .replace("<row ", f"<{p}row ").replace("</row>", f"</{p}row>")
+             .replace("<is>", f"<{p}is>").replace("</is>", f"</{p}is>").replace("<t>", f"<{p}t>")
+             .replace("</t>", f"</{p}t>") + f"</{p}sheetData></{p}worksheet>")
+    book = (f'<?xml version="1.0" encoding="UTF-8"?><{p}workbook {ns} xmlns:r="{rel}"><{p}sheets>'
+            f'<{p}sheet name="Tổ 1" sheetId="1" r:id="rId1"/></{p}sheets></{p}workbook>')
+    types = ('<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/'
+             'content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+             'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+             'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+             'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+             '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+    doc = ("http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument" if strict else
+           "http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument")
+    wsrel = ("http://purl.oclc.org/ooxml/officeDocument/relationships/worksheet" if strict else
+             "http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet")
+    pkg = "http://schemas.openxmlformats.org/package/2006/relationships"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", types)
+        z.writestr("_rels/.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" Type="{doc}" '
+                                  'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", book)
+        z.writestr("xl/_rels/workbook.xml.rels", f'<Relationships xmlns="{pkg}"><Relationship Id="rId1" '
+                                                 f'Type="{wsrel}" Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return path
