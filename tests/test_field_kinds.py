@@ -307,6 +307,16 @@ def test_list_dates_written_many_ways(line):
     assert dates_in(line, reference=dt.date(2023, 10, 25)) == [dt.date(2023, 11, 5)]
 
 
+@pytest.mark.parametrize("line,date", [
+    ("Đợt 2 (16/10 - 25/10/2023)", dt.date(2023, 10, 25)),        # not 16/10/2025
+    ("DANH SÁCH TỔ 2 - 20/11/2023", dt.date(2023, 11, 20)),        # "2 - 20/11" is no date
+    ("Khu phố 1 - 20/11/2023", dt.date(2023, 11, 20)),
+    ("Cập nhật ngày 20/11/2023 theo Công văn số 969/UBND-CATP ngày 16/10/2023", dt.date(2023, 11, 20)),
+])
+def test_a_date_beside_numbers_ranges_and_citations(line, date):
+    assert max(dates_in(line, reference=dt.date(2023, 10, 25))) == date
+
+
 def test_dates_that_are_not_the_lists_date():
     assert dates_in("(Kèm theo Công văn số 969/UBND-CATP ngày 16/10/2023)") == []
     assert dates_in("Theo Kế hoạch số 12/KH-UBND ngày 01/10/2023") == []
