@@ -63,11 +63,15 @@ class Concept:
     none_of: tuple[frozenset, ...] = ()
     whole: tuple[str, ...] = ()
 
-    def names(self, words: tuple[str, ...]) -> bool:
+    def rank(self, words: tuple[str, ...]) -> int | None:
+        """None if the words do not name this field, else how well (0 best: the first of
+        ``any_of`` that matched), so that "Số CCCD" beats "Số CMND" when a list has both."""
         if " ".join(words) in self.whole:
-            return True
+            return 0
         have = set(words)
-        return any(s <= have for s in self.any_of) and not any(s <= have for s in self.none_of)
+        if any(s <= have for s in self.none_of):
+            return None
+        return next((k for k, s in enumerate(self.any_of) if s <= have), None)
 
 
 def _sets(*phrases: str) -> tuple[frozenset, ...]:
@@ -84,21 +88,29 @@ class Vocabulary:
     def __init__(self, concepts: list[Concept]):
         self.concepts = concepts
         self.fields = tuple(dict.fromkeys(c.field for c in concepts))
-        self._cache: dict[str, str | None] = {}
+        self._cache: dict[str, tuple[str | None, int]] = {}
 
-    def field_of(self, text: str) -> str | None:
+    def rank_of(self, text: str) -> tuple[str | None, int]:
+        """(field the header cell names or None, its rank: 0 is the plainest wording)."""
         if text not in self._cache:
             words = header_words(text)
-            found = None
+            found: tuple[str | None, int] = (None, 0)
             if words and len(words) <= MAX_HEADER_WORDS:
-                found = next((c.field for c in self.concepts if c.names(words)), None)
+                for c in self.concepts:
+                    r = c.rank(words)
+                    if r is not None:
+                        found = (c.field, r)
+                        break
             self._cache[text] = found
         return self._cache[text]
+
+    def field_of(self, text: str) -> str | None:
+        return self.rank_of(text)[0]
 
 
 # Concepts shared by the three kinds of list, most specific first.
 STT = concept("stt", whole=("so thu tu", "tt", "so tt", "tt so", "thu tu"))
-NATIONAL_ID = concept("national_id", any_of=("dinh danh", "can cuoc", "chung minh"),
+NATIONAL_ID = concept("national_id", any_of=("dinh danh", "can cuoc", "chung minh"),  # CMND last
                       none_of=("cap",))                       # "Ngày cấp CCCD", "Nơi cấp"
 PHONE = concept("phone", any_of=("dien thoai", "di dong"), none_of=("thong minh",))
 DOB = concept("dob", any_of=("sinh",), none_of=("noi sinh", "que"))
@@ -106,6 +118,8 @@ WARD = concept("ward", any_of=("phuong", "xa", "thi tran", "don vi hanh chinh"),
                none_of=("dia chi", "noi o", "cho o", "so nha", "cu tru", "thuong tru", "tam tru"))
 NAME = concept("name", any_of=("ho ten", "ten"),
                none_of=("chu ho", "don vi", "co quan", "to", "phuong", "xa", "khu", "duong", "ap"))
+# A name split in two columns: "Họ và tên đệm" | "Tên" (the list's name is both, in order).
+NAME_FIRST = concept("name_first", any_of=("ten dem", "ho dem", "ho lot", "chu dem"))
 GROUP_WORDS = dict(any_of=("to",), none_of=("to truong", "to chuc", "to pho"))
 
 
@@ -117,15 +131,18 @@ HOUSEHOLD = Vocabulary([
     STT,
     concept("case", any_of=("truong hop",)),
     concept("level", any_of=("muc",)),
-    concept("result", any_of=("ket qua", "tinh trang", "trang thai")),
+    concept("result", any_of=("ket qua", "tinh trang", "trang thai"),
+            none_of=("cu tru", "hon nhan", "suc khoe", "nha o", "viec lam")),
     concept("relation", any_of=("quan he",)),
     NATIONAL_ID,
     PHONE,
     DOB,
     concept("gender", any_of=("gioi", "phai", "nam nu")),
-    concept("address", any_of=("dia chi", "noi o", "cho o", "cu tru", "thuong tru", "tam tru", "so nha")),
+    concept("address", any_of=("dia chi", "noi o", "cho o", "cu tru", "thuong tru", "tam tru", "so nha"),
+            none_of=("tinh trang",)),
     concept("group", **GROUP_WORDS),
     WARD,
+    NAME_FIRST,
     NAME,
     concept("note", any_of=("ghi chu",)),
 ])
@@ -139,7 +156,7 @@ ASSIGNMENT = Vocabulary([
     _group_number("group_1", 1, "nhat"),
     _group_number("group_2", 2, "hai"),
     _group_number("group_3", 3, "ba"),
-    concept("groups", **GROUP_WORDS),
+    concept("groups", any_of=("to", "dia ban"), none_of=GROUP_WORDS["none_of"]),
     concept("unit", any_of=("don vi", "co quan", "cong tac")),
     concept("name", any_of=("ho ten", "ten", "can bo"),
             none_of=("don vi", "co quan", "to", "phuong", "xa", "khu", "ap")),
@@ -153,13 +170,19 @@ STAFF = Vocabulary([
     concept("position", any_of=("chuc vu", "chuc danh")),
     concept("category", any_of=("doi tuong", "loai", "thanh phan")),
     concept("unit", any_of=("don vi", "co quan", "noi cong tac")),
+    NAME_FIRST,
     NAME,
 ])
 
 # Sub-header cells under a merged parent (the old Nam/Nữ birth-date form; per-status columns).
+# "Nam" and "Năm" fold alike: under "Ngày sinh" beside "Ngày" and "Tháng" it is the year, under
+# "Giới tính" a tick for the sex, under "Năm sinh" the old form's column of men's birth dates
+# (``tables.locate_table`` decides by the parent header).
 SUBHEADER = Vocabulary([
     concept("dob_male", whole=("nam",)),
     concept("dob_female", whole=("nu",)),
+    concept("dob_day", whole=("ngay",)),
+    concept("dob_month", whole=("thang",)),
     concept("result_not_registered", whole=("chua dang ky", "chua dang ki", "chua co tai khoan")),
     concept("result_registered", whole=("da dang ky", "da dang ki", "cho duyet", "dang cho duyet")),
     concept("result_approved", whole=("da duyet", "chua kich hoat", "da phe duyet")),

@@ -20,7 +20,9 @@ from intake.tables import SheetAccount, Table, cell_text, read_table
 from matchers.text import fold
 
 KEY_FIELDS = ("name", "national_id", "dob", "dob_male", "dob_female")
-_GROUP = re.compile(r"\bto\s*(?:ndtq|nhan dan tu quan|dan pho)?\s*(?:so)?\s*[:.#-]?\s*0*(\d{1,3})\b")
+# "Tổ NDTQ số 05", "TỔ 5", "Tổ thứ 5", "to_05", and the short "T5" / "KP1/T5" ("T10/2023" is a month)
+_GROUP = re.compile(r"\bto\s*(?:ndtq|nhan dan tu quan|dan pho|thu)?\s*(?:so)?\s*[:.#-]?\s*0*(\d{1,3})\b"
+                    r"|\bt\s*\.?\s*0*(\d{1,3})\b(?!\s*/)")
 _PLACE = re.compile(r"\b(?:phuong|xa|thi tran)\b")
 _STATUS_COLUMNS = {
     "result_not_registered": "Chưa đăng ký",
@@ -60,7 +62,13 @@ class HouseholdFile:
 
 def group_in(text: str) -> str | None:
     m = _GROUP.search(fold(text))
-    return str(int(m.group(1))) if m else None
+    return str(int(m.group(1) or m.group(2))) if m else None
+
+
+def _sheet_group(name: str) -> str | None:
+    """A sheet named for its group: "Tổ 5", "TO 05", "T5", "KP1-T4", or the bare number "03"."""
+    s = name.strip()
+    return str(int(s)) if s.isdigit() and 0 < int(s) < 1000 else group_in(s)
 
 
 def _group_cell(value) -> str | None:
@@ -142,13 +150,15 @@ def _submissions(table: Table, sheet: str, source: str, registry: Registry, fold
                        if w), None)
     title_group = next((g for g in map(group_in, table.title_lines) if g), None)
     sheet_ward = registry.find_ward_in(sheet, hint=folder_ward) if sheet else None
-    sheet_group = group_in(sheet) if sheet else None
+    sheet_group = _sheet_group(sheet) if sheet else None
     ward = title_ward or sheet_ward or folder_ward or file_ward or ""
     group = title_group or sheet_group or path_group or ""
     has_ward_col, has_group_col = "ward" in table.fields, "group" in table.fields
     ward_cache: dict = {}
     parts: dict[tuple[str, str], list] = {}
     unknown = 0
+    unread_groups: list[str] = []
+    caption_groups: dict[str, str | None] = {}
     date = list_date(table.title_lines, table.closing_lines, reference)
     for rec in table.records:
         w = ward
@@ -156,9 +166,22 @@ def _submissions(table: Table, sheet: str, source: str, registry: Registry, fold
             cell = rec.get("ward", "")
             key = str(cell)
             if key not in ward_cache:
-                ward_cache[key] = registry.resolve_ward(cell, hint=folder_ward or title_ward)
+                hint = folder_ward or title_ward
+                # "Vĩnh Thanh Vân, Rạch Giá": the ward named inside a longer cell
+                ward_cache[key] = registry.resolve_ward(cell, hint=hint) or (
+                    registry.find_ward_in(str(cell), hint=hint) if isinstance(cell, str) else None)
             w = ward_cache[key] or ward
-        g = (_group_cell(rec.get("group", "")) or group) if has_group_col else group
+        g = group
+        cap = rec.get("_caption")
+        if cap:  # tables one below another, each under its caption ("TỔ NDTQ SỐ 02")
+            if cap not in caption_groups:
+                caption_groups[cap] = group_in(cap)
+            g = caption_groups[cap] or group
+        if has_group_col:
+            cell = rec.get("group", "")
+            g = _group_cell(cell) or group
+            if not g and cell not in ("", None):
+                unread_groups.append(cell_text(cell))
         if not w:
             unknown += 1
             continue
@@ -172,6 +195,11 @@ def _submissions(table: Table, sheet: str, source: str, registry: Registry, fold
         raise UnreadableFile(
             f"{unknown} dòng không xác định được phường/xã (cột 'Phường/xã' "
             "ghi sai hoặc để trống): hãy sửa cột này rồi gửi lại.", covers=tuple({w for w, _ in parts}))
+    if unread_groups:
+        # A list whose group we cannot tell would replace no older list and be replaced by none.
+        raise UnreadableFile(
+            f"{len(unread_groups)} dòng có cột 'Tổ NDTQ' không đọc được (ví dụ '{unread_groups[0]}'): hãy ghi "
+            "số tổ (ví dụ 'Tổ 5' hoặc '5') rồi gửi lại.", covers=tuple({w for w, _ in parts}))
     subs = [Submission(source, sheet, w, g, date, mtime, records) for (w, g), records in parts.items()]
     return subs, [w for w, _ in parts]
 
@@ -186,11 +214,22 @@ def _raw_record(rec: dict, source: str, sheet: str, ward: str, group: str, date)
     if "dob_male" in rec or "dob_female" in rec:  # the old form: the date sits in the column of the sex
         male, female = rec.get("dob_male", ""), rec.get("dob_female", "")
         dob, gender = (male, "Nam") if _filled(male) else ((female, "Nữ") if _filled(female) else ("", ""))
+    if "sex_male" in rec or "sex_female" in rec:  # Nam | Nữ ticked under "Giới tính"
+        gender = "Nam" if _filled(rec.get("sex_male", "")) else ("Nữ" if _filled(rec.get("sex_female", "")) else "")
+    if "dob_year" in rec:  # Ngày | Tháng | Năm in three columns
+        parts = [cell_text(rec.get(k, "")) for k in ("dob_day", "dob_month", "dob_year")]
+        dob = "/".join(parts) if all(parts) else parts[2]
+    name = cell_text(rec.get("name", ""))
+    if "name_first" in rec:  # "Họ và tên đệm" | "Tên"
+        name = " ".join(p for p in (cell_text(rec["name_first"]), name) if p)
+    national_id = rec.get("national_id", "")
+    if cell_text(national_id) == "" and "old_id" in rec:  # only the CMND column is filled
+        national_id = rec["old_id"]
     result = cell_text(rec.get("result", ""))
     if not result:
         result = next((label for col, label in _STATUS_COLUMNS.items() if _filled(rec.get(col, ""))), "")
-    return (source, sheet, rec["row"], ward, group, date, cell_text(rec.get("name", "")), dob, gender,
-            rec.get("national_id", ""), rec.get("phone", ""), cell_text(rec.get("relation", "")),
+    return (source, sheet, rec["row"], ward, group, date, name, dob, gender,
+            national_id, rec.get("phone", ""), cell_text(rec.get("relation", "")),
             cell_text(rec.get("address", "")), result, rec.get("level", ""), cell_text(rec.get("case", "")),
             cell_text(rec.get("note", "")))
 

@@ -83,7 +83,7 @@ _CELL_REF = re.compile(rb"""\sr=["']([A-Z]{1,3}[0-9]+)["']""")
 # package's text (shared strings, inline strings) nor a character reference (&#8203;), no cell
 # needs cleaning.
 _INVISIBLE_TEXT = re.compile("[\u200b-\u200f\u2060-\u2064\ufeff\u00ad\u180e\u061c\u202a-\u202f\u2066-\u2069"
-                             "\u00a0\u1680\u2000-\u200a\u205f\u3000]")
+                             "\u00a0\u1680\u2000-\u200a\u205f\u3000\uff10-\uff19\u0660-\u0669\u06f0-\u06f9]")
 
 
 def _has_invisible(xml: bytes) -> bool:

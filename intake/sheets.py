@@ -153,12 +153,17 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\u2061\u2062\u2063\
 # Spaces other than U+0020: one ordinary space each (the normalisers collapse runs of spaces).
 _INVISIBLE.update(dict.fromkeys(map(ord, "\u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008"
                                          "\u2009\u200a\u202f\u205f\u3000"), " "))
+# Digits typed on a full-width (East Asian) or Arabic-Indic keyboard layout: ASCII digits.
+_INVISIBLE.update({0xFF10 + d: str(d) for d in range(10)})
+_INVISIBLE.update({0x0660 + d: str(d) for d in range(10)})
+_INVISIBLE.update({0x06F0 + d: str(d) for d in range(10)})
 _ANY_INVISIBLE = re.compile("[" + "".join(chr(c) for c in _INVISIBLE) + "]")
 
 
 def clean_invisible(rows: list[list]) -> list[list]:
     """Rows with every text cell free of zero-width characters, BOMs, direction marks and soft
-    hyphens, and with exotic spaces (no-break, thin, ideographic) made ordinary spaces.
+    hyphens, with exotic spaces (no-break, thin, ideographic) made ordinary spaces and full-width
+    or Arabic-Indic digits made ASCII digits.
 
     One search over the sheet's joined text finds whether any cell needs it; most sheets do not,
     and then the rows are returned as they are."""

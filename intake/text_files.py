@@ -90,6 +90,9 @@ def decode(data: bytes) -> tuple[str, str]:
         return unicodedata.normalize("NFC", data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = _mixed_utf8(data)
+    if mixed is not None:
+        return mixed, "utf-8"
     # One byte per character: the legacy fonts' codes (read as Latin-1), else Windows-1258.
     latin = data.decode("latin-1")
     texts = _sample_cells(latin)
@@ -119,6 +122,28 @@ def _syllable_share(texts: list[str]) -> float:
     """Share of the non-ASCII words that are valid Vietnamese syllables."""
     words = [w for t in texts for w in _WORD.findall(t) if not w.isascii()]
     return sum(map(legacy.is_syllable, words)) / len(words) if words else 0.0
+
+
+def _mixed_utf8(data: bytes) -> str | None:
+    """A UTF-8 file with a few lines pasted in from a Windows-1258 one (lists are merged by copy
+    and paste): each line in the encoding it reads in. None where UTF-8 is not the main one."""
+    good = bad = 0
+    lines = data.split(b"\n")
+    decoded = []
+    for line in lines:
+        try:
+            text = line.decode("utf-8")
+            good += not line.isascii()
+        except UnicodeDecodeError:
+            try:
+                text = line.decode("cp1258")
+            except UnicodeDecodeError:
+                return None
+            bad += 1
+        decoded.append(text)
+    if good < 3 * bad:
+        return None
+    return unicodedata.normalize("NFC", "\n".join(decoded))
 
 
 def _decode_as(data: bytes, name: str) -> str:

@@ -55,16 +55,23 @@ def _first_rejection(sheets: list[SheetAccount]) -> UnreadableFile | None:
 
 
 def _groups_in_cell(value) -> list[str]:
-    """ "5; 7", "5, 7", "5+7", "Tổ 5 và Tổ 7", 5.0 → ['5', '7']; a quarter named beside a group
-    ("Tổ 5 - KP 2", "Tổ 5 (ấp 3)") is not a group."""
+    """ "5; 7", "5, 7", "5+7", "Tổ 5 và Tổ 7", 5.0 → ['5', '7']; "Tổ 7 đến Tổ 9", "1-3" → every
+    group of the range; a quarter named beside a group ("Tổ 5 - KP 2", "Tổ 5 (ấp 3)") is not a group."""
     if value is None or value == "":
         return []
     if isinstance(value, (int, float)):
         return [str(int(value))] if float(value).is_integer() and value > 0 else []
     text = _QUARTER.sub(" ", fold(str(value)))
-    return list(dict.fromkeys(str(int(n)) for n in re.findall(r"\d+", text) if int(n) > 0))
+    groups: list[int] = []
+    for a, b in _RANGE.findall(text):  # "Tổ 7 đến Tổ 9", "Tổ 1-3": every group of the range
+        if 0 < int(a) < int(b) <= int(a) + 20:
+            groups += range(int(a), int(b) + 1)
+    text = _RANGE.sub(" ", text)
+    groups += [int(n) for n in re.findall(r"\d+", text) if int(n) > 0]
+    return list(dict.fromkeys(str(g) for g in groups))
 
 
+_RANGE = re.compile(r"(\d+)\s*(?:-|–|den|toi)\s*(?:to\s*)?(\d+)")
 _QUARTER = re.compile(r"\b(?:khu pho|kp|k\.p|ap|khom|khu)\s*[.:]?\s*\d+")
 
 
@@ -86,7 +93,9 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFil
         title_ward = next((w for w in (registry.find_ward_in(t, hint=hint) for t in table.title_lines) if w), None)
         default_ward = (title_ward or registry.find_ward_in(grid.sheet or "", hint=hint) or folder_ward
                         or file_ward or "")
-        resolve = {v: registry.resolve_ward(v, hint=default_ward or None) for v in f["ward"].unique()} if "ward" in f else {}
+        resolve = {v: registry.resolve_ward(v, hint=default_ward or None)
+                   or (registry.find_ward_in(v, hint=default_ward or None) if isinstance(v, str) else None)
+                   for v in f["ward"].unique()} if "ward" in f else {}
         ward = f["ward"].map(resolve).fillna(default_ward).replace("", default_ward) if "ward" in f else default_ward
         ids = normalize_ids(f["national_id"] if "national_id" in f else pd.Series("", index=f.index))
         base = pd.DataFrame({
@@ -136,9 +145,19 @@ def read_staff_file(path: Path, source: str, registry: Registry) -> UnitFile:
         for name_key, code in by_name.items():
             if name_key and name_key in key:
                 return code
+        # "DV0002_THCS_Vinh_Thanh_Van": a code among the words
+        codes = [w for w in re.split(r"[^0-9A-Za-z]+", s) if w in by_code]
+        if len(codes) == 1:
+            return codes[0]
+        # "PHÒNG VĂN HÓA VÀ THÔNG TIN" for "Phòng Văn hóa và Thông tin thành phố Rạch Giá": the
+        # start of exactly one unit's name, three words at least
+        if len(key.split()) >= 3:
+            starts = [code for name_key, code in by_name.items() if name_key.startswith(key)]
+            if len(starts) == 1:
+                return starts[0]
         return None
 
-    file_unit = resolve_unit(Path(source).stem)
+    file_unit = resolve_unit(Path(source).stem) or resolve_unit(Path(source).stem.replace("_", " "))
     frames, sheets = [], []
     for grid, account, table in _tables(read_grids(path), STAFF, REQUIRED["staff"], sheets):
         f = table.frame

@@ -41,20 +41,35 @@ ID_MALFORMED = "malformed"      # anything else
 
 _SCI = re.compile(r"^\d(?:[.,]\d+)?e\+?\d+$", re.IGNORECASE)
 _ID_SEPARATORS = re.compile(r"[\s.\-_'’/]")
+_FLOAT_TEXT = re.compile(r"\d+[.,]0+")
+_DIGIT_RUN = re.compile(r"\d[\d .\-]*\d")
+_ID_LIST = re.compile(r"\s*[/;,|]\s*|\s+-\s+|\s{2,}")
 
 
 @lru_cache(maxsize=1 << 20)
 def _parse_id(text: str) -> tuple[str, str]:
     s = text.strip()
+    if s.startswith('="') and s.endswith('"'):  # the CSV trick that keeps leading zeros in Excel
+        s = s[2:-1]
+    s = s.strip("'\"` ")
     if not s:
         return "", ID_MISSING
     if _SCI.match(s.replace(" ", "")):
         return "", ID_UNRECOVERABLE
-    s = _ID_SEPARATORS.sub("", s)
-    if s.endswith(".0") or s.endswith(",0"):
-        s = s[:-2]
-    if not s.isdigit():
-        return "", ID_MALFORMED
+    if _FLOAT_TEXT.fullmatch(s):  # "91088168910.0": a number written out as text by a program
+        s = s.split(".")[0].split(",")[0]
+    compact = _ID_SEPARATORS.sub("", s)
+    if len(compact) > 12 and len(parts := _ID_LIST.split(s)) > 1:  # "091… / 36…": two numbers
+        compact = "#"  # chosen below, from the runs of digits
+    if not compact.isdigit():
+        # "CCCD: 0910…", "091… / 36…" (ID and old CMND in one cell): the 12-digit ID if there is one
+        runs = [_ID_SEPARATORS.sub("", r) for part in _ID_LIST.split(s) for r in _DIGIT_RUN.findall(part)]
+        runs = [r for r in runs if len(r) >= 8]
+        best = [r for r in runs if len(r) == 12 and r[:3] in PROVINCE_CODES] or (runs if len(runs) == 1 else [])
+        if not best:
+            return "", ID_MALFORMED
+        compact = best[0]
+    s = compact
     if len(s) in (10, 11) and s.zfill(12)[:3] in PROVINCE_CODES:
         s = s.zfill(12)  # stored as a number: leading zeros were lost (001… loses two)
     if len(s) == 12:
@@ -135,7 +150,10 @@ _PHONE_JUNK = re.compile(r"[^\d+]")
 
 @lru_cache(maxsize=1 << 20)
 def _parse_phone(text: str) -> str:
-    s = _PHONE_JUNK.sub("", text.strip())
+    s = text.strip()
+    if _FLOAT_TEXT.fullmatch(s):  # "912345678.0" from a program's export
+        s = s.split(".")[0].split(",")[0]
+    s = _PHONE_JUNK.sub("", s)
     if not s:
         return ""
     if s.startswith("+84"):
@@ -282,8 +300,13 @@ def _parse_status(text: str) -> str:
     f = fold(text)
     if not f:
         return ""
-    if "cho duyet" in f:
+    # Negations people write: "Không đăng ký", "Chưa được kích hoạt", "Không kích hoạt" are the
+    # "chưa" forms; "Chưa duyệt" is registered and awaiting approval.
+    f = re.sub(r"\b(?:khong|chua)\s+(?:duoc\s+)?", "chua ", f)
+    if "cho duyet" in f or re.search(r"\bchua (?:phe )?duyet", f):
         return "registered"
+    if "chua co tai khoan" in f:
+        return "not_registered"
     for phrase, status in _STATUS_WORDS:
         if phrase in f:
             return status

@@ -490,6 +490,7 @@ def test_an_unread_file_of_no_known_ward_withholds_everywhere(tmp_path):
 @pytest.mark.parametrize("cell,groups", [
     ("5; 7", ["5", "7"]), ("5+7", ["5", "7"]), ("Tổ 05, Tổ 07", ["5", "7"]), ("5 và 7", ["5", "7"]),
     ("Tổ 5 - KP2", ["5"]), ("Tổ 5 (ấp 3)", ["5"]), ("Khu phố 1: tổ 3, 4", ["3", "4"]), (12.0, ["12"]),
+    ("Tổ 7 đến Tổ 9", ["7", "8", "9"]), ("Tổ 1-3", ["1", "2", "3"]),
 ])
 def test_the_groups_a_cadre_covers_as_people_write_them(cell, groups):
     from intake.units import _groups_in_cell
@@ -536,3 +537,177 @@ def test_empty_formatted_rows_and_columns_far_out_are_no_reason_to_reject(tmp_pa
     raw_xlsx(inbox / "households" / "30733" / "to_01.xlsx", _plain_rows(), extra_rows=styled)
     data = read_inbox(inbox)
     assert data.households["name"].tolist() == NAMES and not data.rejected
+
+
+# -- layouts a tester found (each a kind: lost rows, misread columns, false findings) --------------
+
+def _read_one_sheet(tmp_path, rows, merges=(), name="to_01.xlsx", sheet_name="Tổ 1"):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    path = inbox / "households" / "30733" / name
+    path.parent.mkdir(parents=True)
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet(sheet_name)
+    for r, row in enumerate(rows):
+        for c, v in enumerate(row):
+            if isinstance(v, dt.date):
+                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day))
+            elif v not in ("", None):
+                ws.write(r, c, v)
+    for r0, c0, r1, c1, v in merges:
+        ws.merge_range(r0, c0, r1, c1, v)
+    wb.close()
+    return read_inbox(inbox)
+
+
+HUNG = ["Nguyễn Văn Hùng", "07/03/1985", "Nam", "091085001234"]
+HOA = ["Trần Thị Hòa", "01/05/1987", "Nữ", "091187002345"]
+HEAD = ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "Số định danh cá nhân"]
+
+
+def test_tables_one_below_another_each_under_its_group_caption(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN"], HEAD, [None, "TỔ NDTQ SỐ 01"], [1, *HUNG], ["Tổng cộng: 1 người"], [],
+            ["TỔ NDTQ SỐ 02"], HEAD, [1, *HOA], ["Tổng cộng: 1 người"]]
+    data = _read_one_sheet(tmp_path, rows, name="toan_phuong.xlsx", sheet_name="DS")
+    h = data.households
+    assert list(zip(h["name"], h["group_no"])) == [("Nguyễn Văn Hùng", "1"), ("Trần Thị Hòa", "2")]
+    (account,) = data.sheets
+    assert account["rows"]["header"] == 2 and account["rows"]["person"] == 2 and account["rows"]["closing"] == 2
+
+
+def test_a_row_of_labelled_values_above_the_table_is_not_its_header(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN - TỔ 1"],
+            ["Họ tên cán bộ phụ trách: Lê Văn Tâm", "SĐT: 0912345678", "Địa chỉ: 5 Lê Lợi", "Ghi chú: đợt 1"],
+            HEAD + ["Số điện thoại"], [1, *HUNG], [2, *HOA]]
+    h = _read_one_sheet(tmp_path, rows).households
+    assert h["name"].tolist() == NAMES and h["id_raw"].tolist() == ["091085001234", "091187002345"]
+
+
+def test_the_cccd_column_wins_over_an_old_cmnd_column_which_still_fills_in(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN - TỔ 1"], ["STT", "Họ và tên", "Ngày sinh", "Số CMND", "Số CCCD"],
+            [1, "Nguyễn Văn Hùng", "07/03/1985", "", "091085001234"], [2, "Trần Thị Hòa", "01/05/1987", "361234567", ""]]
+    h = _read_one_sheet(tmp_path, rows).households
+    assert h["id_raw"].tolist() == ["091085001234", "361234567"]
+
+
+def test_a_name_in_two_columns_and_a_birth_date_in_three(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN - TỔ 1"], ["STT", "Họ và tên đệm", "Tên", "Ngày sinh", "", "", "Số ĐDCN"],
+            ["", "", "", "Ngày", "Tháng", "Năm", ""],
+            [1, "Nguyễn Văn", "Hùng", 7, 3, 1985, "091085001234"], [2, "Trần Thị", "Hòa", 1, 5, 1987, "091187002345"]]
+    merges = [(1, 3, 1, 5, "Ngày sinh"), (1, 0, 2, 0, "STT"), (1, 1, 2, 1, "Họ và tên đệm"), (1, 2, 2, 2, "Tên"),
+              (1, 6, 2, 6, "Số ĐDCN")]
+    h = _read_one_sheet(tmp_path, rows, merges).households
+    assert h["name"].tolist() == NAMES and h["dob_raw"].tolist() == ["7/3/1985", "1/5/1987"]
+
+
+def test_sex_ticked_under_gioi_tinh_is_not_the_old_birth_date_form(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN - TỔ 1"], ["STT", "Họ và tên", "Ngày sinh", "Giới tính", "", "Số ĐDCN"],
+            ["", "", "", "Nam", "Nữ", ""],
+            [1, "Nguyễn Văn Hùng", "07/03/1985", "x", "", "091085001234"],
+            [2, "Trần Thị Hòa", "01/05/1987", "", "x", "091187002345"]]
+    merges = [(1, 3, 1, 4, "Giới tính")] + [(1, c, 2, c, t) for c, t in ((0, "STT"), (1, "Họ và tên"),
+                                                                        (2, "Ngày sinh"), (5, "Số ĐDCN"))]
+    h = _read_one_sheet(tmp_path, rows, merges).households
+    assert h["gender_raw"].tolist() == ["Nam", "Nữ"] and h["dob_raw"].tolist() == ["07/03/1985", "01/05/1987"]
+
+
+def test_a_header_in_two_rows_keeps_the_columns_merged_down_from_the_first(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN - TỔ 1"],
+            ["STT", "Thông tin công dân", "", "", "Số điện thoại", "Quan hệ với chủ hộ", "Kết quả"],
+            ["", "Họ và tên", "Ngày sinh", "Số ĐDCN", "", "", ""],
+            [1, "Nguyễn Văn Hùng", "07/03/1985", "091085001234", "0912345678", "Chủ hộ", "Đã kích hoạt"],
+            [2, "Trần Thị Hòa", "01/05/1987", "091187002345", "", "Vợ", "Chưa đăng ký"]]
+    merges = [(1, 1, 1, 3, "Thông tin công dân")] + [(1, c, 2, c, rows[1][c]) for c in (0, 4, 5, 6)]
+    data = _read_one_sheet(tmp_path, rows, merges)
+    h = data.households
+    assert h["phone_raw"].tolist()[0] == "0912345678" and h["relation"].tolist() == ["Chủ hộ", "Vợ"]
+    assert h["result_raw"].tolist() == ["Đã kích hoạt", "Chưa đăng ký"]
+
+
+def test_household_captions_and_headers_repeated_on_every_page_are_not_people(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN - TỔ 1"], HEAD, [1, 2, 3, 4, 5],
+            ["Hộ ông Nguyễn Văn Hùng - 1 Lê Lợi"], [1, *HUNG],
+            HEAD, [1, 2, 3, 4, 5], [None, "HỘ SỐ 002"], [2, *HOA], [3, "Hồ Văn Nam", "1990", "Nam", ""]]
+    data = _read_one_sheet(tmp_path, rows, merges=[(3, 0, 3, 4, "Hộ ông Nguyễn Văn Hùng - 1 Lê Lợi")])
+    assert data.households["name"].tolist() == NAMES + ["Hồ Văn Nam"]   # "Hồ" is a surname, "Hộ" a household
+    (account,) = data.sheets
+    assert account["rows"]["header"] == 4 and account["rows"]["other"] == 2
+
+
+@pytest.mark.parametrize("cell,group", [("T5", "5"), ("KP1/T5", "5"), ("Tổ thứ 5", "5"), ("5", "5")])
+def test_group_cells_as_people_shorten_them(tmp_path, cell, group):
+    rows = [["PHƯỜNG VĨNH THANH VÂN"], HEAD + ["Tổ NDTQ"], [1, *HUNG, cell]]
+    assert _read_one_sheet(tmp_path, rows, name="toan_phuong.xlsx", sheet_name="DS").households["group_no"].tolist() == [group]
+
+
+@pytest.mark.parametrize("sheet_name,group", [("T1", "1"), ("03", "3"), ("KP1-T4", "4"), ("9", "9")])
+def test_sheets_named_for_their_group(tmp_path, sheet_name, group):
+    rows = [["PHƯỜNG VĨNH THANH VÂN"], HEAD, [1, *HUNG]]
+    assert _read_one_sheet(tmp_path, rows, name="ds.xlsx", sheet_name=sheet_name).households["group_no"].tolist() == [group]
+
+
+def test_a_group_cell_we_cannot_read_rejects_the_sheet_rather_than_guess(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN"], HEAD + ["Tổ NDTQ"], [1, *HUNG, "5A"]]
+    data = _read_one_sheet(tmp_path, rows, name="toan_phuong.xlsx", sheet_name="DS")
+    assert data.households.empty and "'5A'" in data.rejected[0]["reason"]
+
+
+def test_a_residence_status_column_is_not_the_result(tmp_path):
+    rows = [["PHƯỜNG VĨNH THANH VÂN - TỔ 1"], HEAD + ["Tình trạng cư trú", "Kết quả"],
+            [1, *HUNG, "Thường trú", "Đã kích hoạt"]]
+    assert _read_one_sheet(tmp_path, rows).households["result_raw"].tolist() == ["Đã kích hoạt"]
+
+
+def test_a_ward_cell_with_more_words_than_the_name(tmp_path):
+    rows = [HEAD + ["Phường/xã", "Tổ"], [1, *HUNG, "Vĩnh Thanh Vân, Rạch Giá", 1], [2, *HOA, "P. Vĩnh Thanh Vân", 1]]
+    data = _read_one_sheet(tmp_path, rows, name="ds.xlsx", sheet_name="DS")
+    assert data.households["ward_code"].tolist() == ["30733", "30733"] and not data.rejected
+
+
+@pytest.mark.parametrize("cell,expected", [
+    ("０９１０８５００１２３４", ("091085001234", "ok")), ("CCCD: 091085001234", ("091085001234", "ok")),
+    ("091085001234 / 361234567", ("091085001234", "ok")), ('="091085001234"', ("091085001234", "ok")),
+    ("91085001234.0", ("091085001234", "ok")),
+])
+def test_ids_as_programs_and_people_write_them(cell, expected):
+    from intake.sheets import clean_invisible
+    from matchers.normalize import normalize_ids
+
+    text = clean_invisible([[cell]])[0][0]
+    got = normalize_ids(pd.Series([text], dtype=object))
+    assert (got["national_id"].iat[0], got["id_state"].iat[0]) == expected
+
+
+@pytest.mark.parametrize("text,status", [
+    ("Không đăng ký", "not_registered"), ("Chưa được kích hoạt", "approved"), ("Không kích hoạt", "approved"),
+    ("Chưa duyệt", "registered"), ("Chưa có tài khoản", "not_registered"), ("Đã kích hoạt", "activated"),
+])
+def test_results_written_with_a_negation(text, status):
+    from matchers.normalize import normalize_statuses
+
+    assert normalize_statuses(pd.Series([text])).iat[0] == status
+
+
+def test_a_roster_named_by_the_start_of_its_units_name_or_a_code_in_the_file_name(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    (inbox / "registry" / "agencies.csv").write_text(
+        "MA_DON_VI,TEN_DON_VI,LOAI\nDV0001,Phòng Văn hóa và Thông tin thành phố Rạch Giá,Cơ quan\n"
+        "DV0002,Trường THCS Vĩnh Thanh Vân,Trường học\n", encoding="utf-8")
+    body = [["STT", "Họ và tên", "Số định danh cá nhân", "Chức vụ"], [1, "Lê Văn Tâm", "091085001234", "Trưởng phòng"]]
+    write_xlsx(inbox / "staff" / "phong_vh.xlsx", {"S": [["PHÒNG VĂN HÓA VÀ THÔNG TIN"], *body]})
+    write_xlsx(inbox / "staff" / "DV0002_THCS_Vinh_Thanh_Van.xlsx", {"S": body})
+    data = read_inbox(inbox)
+    assert sorted(data.staff["unit_code"]) == ["DV0001", "DV0002"] and not data.rejected
+
+
+def test_a_utf8_list_with_a_few_lines_pasted_from_a_windows_1258_one(tmp_path):
+    import unicodedata
+
+    from synth.text import encode_cp1258
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    head = "PHƯỜNG VĨNH THANH VÂN,,,\r\nTổ NDTQ số 01,,,\r\nSTT,Họ và tên,Ngày sinh,Số định danh cá nhân\r\n"
+    data = (head + "1,Nguyễn Văn Hùng,07/03/1985,091085001234\r\n").encode() + \
+        encode_cp1258(unicodedata.normalize("NFD", "2,Trần Thị Hòa,01/05/1987,091187002345\r\n"))
+    (inbox / "households" / "30733").mkdir(parents=True)
+    (inbox / "households" / "30733" / "to_01.csv").write_bytes(data)
+    assert read_inbox(inbox).households["name"].tolist() == NAMES
