@@ -169,6 +169,9 @@ def locate_table(rows: list[list], vocab: Vocabulary, merged=()) -> tuple[int, i
         fields = _match_header(row, vocab)
         if "name" in fields and len(fields) >= 3:
             for j in range(idx + 1, min(idx + 4, len(rows))):
+                first = next((c for c in rows[j] if c not in ("", None)), "")
+                if not isinstance(first, str) or first.strip().isdigit():
+                    break  # the data has begun (a numbered row): no header below
                 below = _match_header(rows[j], vocab)
                 if "name" in below and len(below) > len(fields):
                     idx, fields = j, below
