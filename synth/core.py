@@ -19,6 +19,7 @@ from .geo import get_scale
 from .layouts import VARIATIONS, plan_households
 from .lists import build_list_rows
 from .population import AS_OF, OLD_EXPORT, build_population, export_chunks
+from .population import STATUS_CODES
 from .units import build_units, unit_truth, write_assignments, write_staff
 from .writers import day_time, write_households, write_identity, write_registry
 
@@ -156,6 +157,8 @@ def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = F
     findings = pd.concat([rf, uf[TRUTH_FINDING_COLS]], ignore_index=True)[TRUTH_FINDING_COLS]
     findings.to_csv(truth_dir / "discrepancies.csv", index=False, lineterminator="\n")
 
+    _household_truth(pop, units, unread).to_csv(truth_dir / "households.csv", index=False, lineterminator="\n")
+
     P = pop.people
     city = P["city"].to_numpy()
     n_code = findings["code"].value_counts()
@@ -227,3 +230,29 @@ def generate(out_dir: Path, scale: str = "small", seed: int = 1, clean: bool = F
     print(f"synth: scale={sc.name} seed={seed} clean={clean} rows={len(rows)} "
           f"model={t_model:.1f}s total={elapsed:.1f}s", file=sys.stderr)
     return meta
+
+
+def _household_truth(pop, units, unread_cadre_wards) -> pd.DataFrame:
+    """Every other member of each staff member's and (read) cadre's household, as the export
+    has them: kind, unit_code (agency code or the cadre's ward code), person_id, identity_id,
+    eligible (aged 14+ on AS_OF), status (CONTRACT §1.1 TRANG_THAI)."""
+    P = pop.people
+    ids = np.char.zfill(P["id"].to_numpy().astype(str), 12).astype(object)
+    codes = np.array([w.code for w in pop.wards], dtype=object)
+    people = pd.concat([
+        pd.DataFrame({"kind": "staff", "unit_code": units.agencies["code"].to_numpy()[units.staff["agency"].to_numpy()],
+                      "pid": units.staff["pid"].to_numpy()}),
+        pd.DataFrame({"kind": "cadre", "unit_code": codes[units.cadres["ward"].to_numpy()],
+                      "pid": units.cadres["pid"].to_numpy()})[
+            ~units.cadres["ward"].isin(list(unread_cadre_wards)).to_numpy()],
+    ], ignore_index=True).drop_duplicates()
+    in_export = np.flatnonzero(~P["ghost"].to_numpy())
+    members = pd.DataFrame({"hh": P["hh"].to_numpy()[in_export], "mid": in_export})
+    out = people.assign(hh=P["hh"].to_numpy()[people["pid"].to_numpy()]).merge(members, on="hh")
+    out = out[out["mid"] != out["pid"]]
+    return pd.DataFrame({
+        "kind": out["kind"].to_numpy(), "unit_code": out["unit_code"].to_numpy(),
+        "person_id": ids[out["pid"].to_numpy()], "identity_id": ids[out["mid"].to_numpy()],
+        "eligible": P["eligible"].to_numpy()[out["mid"].to_numpy()],
+        "status": STATUS_CODES[P["status"].to_numpy()[out["mid"].to_numpy()]],
+    }).sort_values(["kind", "unit_code", "person_id", "identity_id"], kind="stable")

@@ -162,6 +162,18 @@ def build_units(pop: Population, scale: Scale, rng: np.random.Generator) -> Unit
         pick = rng.choice(len(pos), len(people), p=w / w.sum())
         for p, k in zip(people, pick):
             st_rows.append((int(p), a, pos[k][0], pos[k][1]))
+    # Cadres who are also staff of an agency (a ward police officer on the police's roster):
+    # both their findings stand. Some not activated, so both codes meet on one person.
+    cad_p = cadres["pid"].drop_duplicates().to_numpy()
+    cad_not = cad_p[~act[cad_p]]
+    k = max(mins, int(round(0.03 * len(cad_p))))
+    both = np.r_[rng.choice(cad_not, min(len(cad_not), mins), replace=False),
+                 rng.choice(cad_p, min(len(cad_p), k), replace=False)]
+    for p in pd.unique(both):
+        a = int(rng.integers(0, len(agencies)))
+        pos = POSITIONS[agencies["kind"].iat[a]]
+        k_pos = int(rng.integers(0, len(pos)))
+        st_rows.append((int(p), a, pos[k_pos][0], pos[k_pos][1]))
     staff = pd.DataFrame(st_rows, columns=["pid", "agency", "position", "category"])
     return Units(agencies, cadres, staff, no_col, "supplement" if scale.name == "small" else "main")
 
@@ -227,6 +239,35 @@ def unit_truth(pop: Population, units: Units, listed_pids: np.ndarray,
 
 
 # --------------------------------------------------------------------------------------------
+def _typo(v: str, rng, taken: set) -> str:
+    """One digit of the ID's random part (digits 7–12) mistyped, into nobody's ID (K13)."""
+    while True:
+        k = int(rng.integers(6, 12))
+        d = str((int(v[k]) + int(rng.integers(1, 10))) % 10)
+        out = v[:k] + d + v[k + 1:]
+        if int(out) not in taken:
+            return out
+
+
+def _roster_id(v: str, mode: str, rng, clean: bool, taken: set, counter: Counter, key: str):
+    """The ID cell of a cadre or staff row: as typed, and on messy lists sometimes with one digit
+    wrong or left empty (the person is still found by name, birth date or phone)."""
+    u = rng.random()
+    first_typo = counter[f"{key}_id_typo"] == 0               # every messy city has each kind
+    first_empty = key == "staff" and counter["staff_id_empty"] == 0 and not first_typo
+    if not clean and (u < ROSTER_TYPO or first_typo):
+        counter[f"{key}_id_typo"] += 1
+        return _id_cell(_typo(v, rng, taken), mode, rng.random())
+    if not clean and key == "staff" and (u < ROSTER_TYPO + ROSTER_NO_ID or first_empty):
+        counter[f"{key}_id_empty"] += 1
+        return None
+    return _id_cell(v, mode, rng.random())
+
+
+ROSTER_TYPO = 0.03     # share of messy roster and cadre rows whose ID has one digit wrong
+ROSTER_NO_ID = 0.01    # ... and of staff rows with the ID cell left empty
+
+
 def _id_cell(v: str, mode: str, u: float):
     if mode == "number" and u < 0.9 and not v.startswith("00"):
         return ("n", int(v))
@@ -269,7 +310,7 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
     readable = [wi for wi in wards if wi not in no_col] or wards
     two_col_wards = set()
     second_row_wards = set()
-    meaning, abbr, invisible = set(), set(), set()
+    meaning, abbr, invisible, split_wards = set(), set(), set(), set()
     if not clean:
         for wi in wards:
             if rng.random() < 0.25:
@@ -283,6 +324,11 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
         over = [w for w, gl in zip(cad["ward"], cad["groups"]) if len(gl) > 2 and w not in no_col]
         if over and not (set(over) & (two_col_wards | second_row_wards)):
             second_row_wards.add(int(over[0]))
+        # K14: a cadre's further groups on a second list sent later ("bổ sung"): one cadre, two files
+        # (the ward's first such cadre keeps his rows in one file, so a ward needs two of them)
+        n_over = Counter(int(w) for w in over)
+        with_rest = sorted(w for w in n_over if n_over[w] >= 2 and w in second_row_wards | two_col_wards)
+        split_wards = {w for w in with_rest if rng.random() < 0.5} or set(with_rest[:1])
         meaning = {wi for wi in wards if rng.random() < 0.25}
         abbr = {wi for wi in wards if rng.random() < 0.2}
         invisible = {wi for wi in wards if rng.random() < 0.05}
@@ -290,6 +336,7 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
             if not chosen & set(readable):
                 chosen.add(readable[int(rng.integers(0, len(readable)))])
     phones = P["phone"].to_numpy()
+    taken_ids = set(P["id"].tolist())
     for k, wi in enumerate(wards):
         w = W[wi]
         sub = cad[cad["ward"] == wi]
@@ -328,12 +375,15 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
                                     "DANH SÁCH LỰC LƯỢNG THAM GIA TỔ CÔNG TÁC KÍCH HOẠT TÀI KHOẢN ĐỊNH DANH ĐIỆN TỬ",
                                     f"Ngày {when:%d/%m/%Y}"])
         stt = 0
+        later = []   # rows of the ward's supplementary list (K14)
+        any_second_row = False
         for pid, gl, unit in zip(sub["pid"], sub["groups"], sub["unit"]):
             stt += 1
             pid = int(pid)
             idv = f"{P['id'].iat[pid]:012d}"
             ph = f"{phones[pid]:010d}" if phones[pid] else ""
-            base = [("n", stt), ("s", P["name"].iat[pid]), _id_cell(idv, id_mode, rng.random()),
+            base = [("n", stt), ("s", P["name"].iat[pid]),
+                    _roster_id(idv, id_mode, rng, clean or wi in no_col, taken_ids, counter, "assignments"),
                     ("s", unit), ("s", ph) if ph else None, ("s", ward_label(w, ward_mode))]
             if wi in invisible:
                 base = [_invisible_cell(c, kind, rng) for c, kind in
@@ -346,10 +396,15 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
                 cells = [("s", "; ".join(str(g) for g in first))]
             out.add(base + ([] if missing else cells))
             if rest:
-                counter["assignments_third_group_second_row"] += 1
                 cells = ([("n", rest[0])] + ([("n", rest[1])] if len(rest) > 1 else [None])
                          if two else [("s", "; ".join(str(g) for g in rest))])
-                out.add([None] + base[1:] + ([] if missing else cells))
+                if wi in split_wards and any_second_row:   # the ward's first such cadre stays in one file
+                    counter["assignments_cadre_in_two_files"] += 1
+                    later.append(base[1:] + ([] if missing else cells))
+                else:
+                    counter["assignments_third_group_second_row"] += 1
+                    any_second_row = True
+                    out.add([None] + base[1:] + ([] if missing else cells))
         if wi in invisible:
             counter["assignments_invisible_chars"] += 1
         if two:
@@ -366,6 +421,19 @@ def write_assignments(inbox: Path, pop: Population, units: Units, rng: np.random
         wb.close()
         set_mtime(path, when)
         written.append(fname)
+        if later:
+            extra = _titled_sheet(heads, [region or f"UBND {upper(w.district)}", upper(w.ten),
+                                          "DANH SÁCH BỔ SUNG LỰC LƯỢNG THAM GIA TỔ CÔNG TÁC",
+                                          f"Ngày {when:%d/%m/%Y}"])
+            for i, cells in enumerate(later, 1):
+                extra.add([("n", i)] + cells)
+            fname = f"assignments/{w.code}_phan_cong_them.xlsx"
+            wb = new_workbook(str(inbox / fname), when)
+            emit_xlsx_sheet(wb, _formats(wb), "Bổ sung", extra,
+                            [5, 26, 16, 30, 13, 20] + [14] * (len(heads) - 6))
+            wb.close()
+            set_mtime(inbox / fname, when)
+            written.append(fname)
         if wi in no_col:
             rejected.append({"source": fname, "reason": NO_GROUP_COLUMN_REASON, "ward": wi})
     for wi in sorted(supplement):
@@ -436,6 +504,7 @@ def write_staff(inbox: Path, pop: Population, units: Units, rng: np.random.Gener
                 clean: bool, counter: Counter, when: datetime) -> list[str]:
     P = pop.people
     ag, staff = units.agencies, units.staff
+    taken_ids = set(P["id"].tolist())
     written = []
     by_agency = {a: staff.index[staff["agency"] == a].to_numpy() for a in range(len(ag))}
     # modes: canonical (file name + title), title (unit only in title), filename, column
@@ -506,7 +575,7 @@ def write_staff(inbox: Path, pop: Population, units: Units, rng: np.random.Gener
                 dob = (render_date(y, m, d, 0, False, False, c) if dfmt < 0
                        else render_date(y, m, d, dfmt, False, True, c))
                 row = [("n", stt), ("s", P["name"].iat[pid]), dob,
-                       _id_cell(f"{P['id'].iat[pid]:012d}", id_mode, rng.random()),
+                       _roster_id(f"{P['id'].iat[pid]:012d}", id_mode, rng, clean, taken_ids, counter, "staff"),
                        ("s", staff["position"].iat[s]), ("s", staff["category"].iat[s])]
                 if mode == "column":
                     unit = ag["name"].iat[a] if rng.random() < 0.9 or clean else ag["code"].iat[a]

@@ -158,6 +158,10 @@ def test_every_kind_appears(city):
     assert {"newer_only", "older_only", "neither"} <= {s["dated"] for s in meta["superseded"]}
     assert {k["encoding"] for k in meta["kinds"]["legacy_font"]} == {"tcvn3", "vni"}
     assert {k["format"] for k in meta["kinds"]["legacy_font"]} == {"csv", "xlsx"}
+    # cadre and staff lists as people keep them (issue 11)
+    for kind in ("staff_id_typo", "staff_id_empty", "assignments_id_typo", "assignments_cadre_in_two_files",
+                 "assignments_third_group_second_row"):
+        assert meta["other_layouts"].get(kind, 0) >= 1, kind
 
 
 def test_invisible_characters(city):
