@@ -12,18 +12,23 @@ from findings.rows import FINDING_COLUMNS
 ELIGIBLE_AGE = 14
 
 
-def eligible(recs: pd.DataFrame, as_of: dt.date) -> pd.Series:
-    """Aged 14 or more on as_of. A year-only birth date counts as 1 January."""
+def ages(birth_date: pd.Series, as_of: dt.date) -> pd.Series:
+    """Age in whole years on as_of (float, NaN where the birth date is unknown). A year-only
+    birth date ('YYYY-00-00') counts as 1 January."""
     # Once per distinct date: a province's 2.3M people are born on some 30k days.
-    codes, dates = pd.factorize(recs["birth_date"].fillna("").astype(str))
+    codes, dates = pd.factorize(birth_date.fillna("").astype(str))
     d = pd.Series(dates, dtype=object)
     year = pd.to_numeric(d.str[:4], errors="coerce")
     month = pd.to_numeric(d.str[5:7], errors="coerce").replace(0, 1).fillna(1)
     day = pd.to_numeric(d.str[8:10], errors="coerce").replace(0, 1).fillna(1)
     birthday_passed = (month < as_of.month) | ((month == as_of.month) & (day <= as_of.day))
-    age = as_of.year - year - np.where(birthday_passed, 0, 1)
-    old_enough = np.append((age >= ELIGIBLE_AGE).fillna(False).to_numpy(dtype=bool), False)
-    return pd.Series(old_enough[codes], index=recs.index)  # code -1 (missing) → the appended False
+    age = (as_of.year - year - np.where(birthday_passed, 0, 1)).to_numpy(dtype=float)
+    return pd.Series(np.append(age, np.nan)[codes], index=birth_date.index)  # code -1 (missing) → NaN
+
+
+def eligible(recs: pd.DataFrame, as_of: dt.date, min_age: int = ELIGIBLE_AGE) -> pd.Series:
+    """Aged ``min_age`` (CONTRACT §2: 14) or more on as_of; unknown birth dates are not."""
+    return (ages(recs["birth_date"], as_of) >= min_age).fillna(False).astype(bool)
 
 
 def _unit(frame: pd.DataFrame, code: str) -> pd.DataFrame:
@@ -60,11 +65,38 @@ def withheld_by_ward(gaps: list[dict], ward_codes) -> dict[str, dict[str, list[s
     return out
 
 
+def cadre_groups(assignments: pd.DataFrame, people: pd.DataFrame) -> pd.DataFrame:
+    """Each cadre's groups in the order he was given them (CONTRACT §1.3: rows with the same
+    person are the same cadre, across rows and files). assignments: intake ASSIGNMENT_COLUMNS;
+    people: matchers.people.link_people. → one row per (cadre, ward, group), first-written first:
+    cadre_key (identity_id when linked, else the well-formed ID written, else ''), identity_id,
+    name, unit, ward_code, group_no, order (0-based: 0 → phase 1, 1 → phase 2, ...), source,
+    sheet, row (of the row that assigned the group)."""
+    a = assignments[assignments["group_no"] != ""]
+    cadre_links = people.loc[people["kind"] == "cadre", ["source", "sheet", "row", "identity_id"]]
+    a = a.merge(cadre_links, on=["source", "sheet", "row"], how="left")
+    a["identity_id"] = a["identity_id"].fillna("")
+    written = a["national_id"].where(a["id_state"] == "ok", "")
+    a["cadre_key"] = a["identity_id"].where(a["identity_id"] != "", written)
+    order_cols = ["source", "sheet", "row"] + (["group_order"] if "group_order" in a else [])
+    a = a.sort_values(order_cols, kind="stable")
+    keyed = a[a["cadre_key"] != ""].drop_duplicates(["cadre_key", "ward_code", "group_no"])
+    unkeyed = a[a["cadre_key"] == ""]
+    a = pd.concat([keyed, unkeyed]).sort_values(order_cols, kind="stable")
+    a["order"] = a.groupby(a["cadre_key"].where(a["cadre_key"] != "", a["source"] + "#" + a["row"].astype(str)),
+                           sort=False).cumcount()
+    cols = ["cadre_key", "identity_id", "name", "unit", "ward_code", "group_no", "order", "source", "sheet", "row"]
+    return a[cols].reset_index(drop=True)
+
+
 def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[str],
-                  registry_groups: pd.DataFrame, assignments: pd.DataFrame, staff: pd.DataFrame,
-                  as_of: dt.date, withheld: dict[str, dict[str, list[str]]] | None = None) -> pd.DataFrame:
+                  registry_groups: pd.DataFrame, assignments: pd.DataFrame, people: pd.DataFrame,
+                  as_of: dt.date, withheld: dict[str, dict[str, list[str]]] | None = None,
+                  min_age: int = ELIGIBLE_AGE, max_groups: int = 2) -> pd.DataFrame:
     """Unit findings of CONTRACT §3, none of them where ``withheld`` (``withheld_by_ward``) says
-    the evidence that could refute them was not read."""
+    the evidence that could refute them was not read. ``people``: cadre and staff rows linked to
+    the export (matchers.people.link_people, with unit_name for staff); a person is judged on
+    the record his row was linked to, never on an ID merely written."""
     parts = []
     by_id = recs.set_index("identity_id")
     withheld = withheld or {}
@@ -72,9 +104,9 @@ def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[
     # NOT_LISTED: eligible residents of wards that submitted lists, on no current row.
     listed = set(links.loc[links["match_status"].isin(["matched", "review"]), "identity_id"])
     wards = set(submitted_wards) - set(withheld.get("NOT_LISTED", {}))
-    mask = recs["ward_code"].isin(wards) & eligible(recs, as_of) & ~recs["identity_id"].isin(listed)
+    mask = recs["ward_code"].isin(wards) & eligible(recs, as_of, min_age) & ~recs["identity_id"].isin(listed)
     nl = recs.loc[mask, ["identity_id", "ward_code"]].assign(
-        group_no="", detail="Người dân từ 14 tuổi trở lên không có trong danh sách nào của phường/xã")
+        group_no="", detail=f"Người dân từ {min_age} tuổi trở lên không có trong danh sách nào của phường/xã")
     parts.append(_unit(nl, "NOT_LISTED"))
 
     # GROUP_UNASSIGNED: registry groups with no cadre.
@@ -86,42 +118,43 @@ def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[
     parts.append(_unit(g[["ward_code", "group_no"]].assign(
         identity_id="", detail="Tổ NDTQ chưa được phân công cán bộ phụ trách"), "GROUP_UNASSIGNED"))
 
-    # Cadres, by national ID.
-    cadres = a[a["id_state"] == "ok"]
-    per_cadre = cadres.drop_duplicates(["national_id", "ward_code", "group_no"]).groupby("national_id")
+    # Cadres: one person per linked identity (a typo'd ID still finds him), over every row and
+    # file that assigns him; a cadre found by no one is reported in people.csv, not asserted here.
+    status_of = by_id["status"][~by_id.index.duplicated()]
+    cadres = cadre_groups(a, people)
+    cadres = cadres[cadres["cadre_key"] != ""]
+    per_cadre = cadres.groupby("cadre_key", sort=False)
     n_groups = per_cadre.size()
     first_ward = per_cadre["ward_code"].first()
-    over = n_groups[n_groups > 2]
+    over = n_groups[n_groups > max_groups]
     parts.append(_unit(pd.DataFrame({
         "identity_id": over.index, "ward_code": first_ward[over.index].to_numpy(), "group_no": "",
-        "detail": [f"Cán bộ được phân công {n} tổ (tối đa 2 tổ)" for n in over.to_numpy()],
+        "detail": [f"Cán bộ được phân công {n} tổ (tối đa {max_groups} tổ)" for n in over.to_numpy()],
     }), "CADRE_OVERLOADED"))
-    ids = pd.Index(n_groups.index)
-    known = ids[ids.isin(by_id.index)]
-    status = by_id.loc[known, "status"]
-    status = status[~status.index.duplicated()]
-    not_active = status[status != "activated"]
+    linked = pd.Index(cadres.loc[cadres["identity_id"] != "", "cadre_key"].unique())
+    found = linked[linked.isin(status_of.index)]
+    not_active = status_of[found][status_of[found] != "activated"]
     parts.append(_unit(pd.DataFrame({
         "identity_id": not_active.index, "ward_code": first_ward[not_active.index].to_numpy(), "group_no": "",
         "detail": "Cán bộ phụ trách chưa kích hoạt tài khoản định danh điện tử của mình",
     }), "CADRE_NOT_ACTIVATED"))
 
-    # Staff rosters: one finding per member and unit.
-    s = staff[(staff["id_state"] == "ok")].drop_duplicates(["national_id", "unit_code"])
-    s = s[s["national_id"].isin(by_id.index)]
-    st = s["national_id"].map(by_id["status"][~by_id.index.duplicated()])
-    s = s[st != "activated"]
+    # Staff rosters: one finding per member found and unit (a cadre on a roster gets both).
+    s = people[(people["kind"] == "staff") & (people["identity_id"] != "")]
+    s = s.drop_duplicates(["identity_id", "unit_code"])
+    s = s[s["identity_id"].map(status_of).fillna("activated") != "activated"]
     parts.append(_unit(pd.DataFrame({
-        "identity_id": s["national_id"].to_numpy(), "ward_code": "", "group_no": "",
+        "identity_id": s["identity_id"].to_numpy(), "ward_code": "", "group_no": "",
         "detail": ("Đơn vị " + s["unit_code"] + " – " + s["unit_name"] +
                    ": cán bộ, nhân viên chưa kích hoạt tài khoản định danh điện tử").to_numpy(),
     }), "STAFF_NOT_ACTIVATED"))
     return pd.concat(parts, ignore_index=True)
 
 
-def ward_results(recs: pd.DataFrame, wards: pd.DataFrame, as_of: dt.date) -> pd.DataFrame:
+def ward_results(recs: pd.DataFrame, wards: pd.DataFrame, as_of: dt.date,
+                 min_age: int = ELIGIBLE_AGE) -> pd.DataFrame:
     """target (CHI_TIEU), eligible and activated residents, rate = activated / target."""
-    el = recs[eligible(recs, as_of)]
+    el = recs[eligible(recs, as_of, min_age)]
     counts = el.groupby("ward_code").agg(eligible=("identity_id", "size"),
                                          activated=("status", lambda s: int((s == "activated").sum())))
     out = wards[["ward_code", "ward_name", "target"]].merge(counts, on="ward_code", how="left")

@@ -17,6 +17,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 import warehouse
+from findings.campaign import load_campaign
 from intake.inbox import InboxError, parse_as_of
 from reconcile import stages
 from reports.workbooks import write_human_reports
@@ -78,11 +79,12 @@ def link_task(prepared, decisions):
 
 
 @_task("findings")
-def findings_task(data, linked, as_of: dt.date):
-    matches, findings, wards = stages.find(data, linked, as_of)
-    get_run_logger().info("findings: %d (%s)", len(findings),
-                          {k: int(v) for k, v in findings["code"].value_counts().items()})
-    return matches, findings, wards
+def findings_task(data, linked, as_of: dt.date, campaign):
+    found = stages.find(data, linked, as_of, campaign)
+    get_run_logger().info("findings: %d (%s); cadre and staff rows linked: %s", len(found.findings),
+                          {k: int(v) for k, v in found.findings["code"].value_counts().items()},
+                          {k: int(v) for k, v in found.people["match_status"].value_counts().items()})
+    return found
 
 
 @_task("store")
@@ -92,19 +94,24 @@ def store_task(db: str, run: "warehouse.RunData"):
 
 
 @_task("report")
-def report_task(out: str, run_id: str, matches, findings, summary, data, linked, wards) -> str:
+def report_task(out: str, run_id: str, found, summary, data, linked) -> str:
     def human(folder: Path) -> None:
-        write_human_reports(folder, data, linked, matches, findings, wards, summary)
+        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary,
+                            found.units, found.cadres, found.households)
 
-    path = stages.write_outputs(out, run_id, matches, findings, summary, extra=human)
+    path = stages.write_outputs(out, run_id, found.matches, found.findings, summary, extra=human,
+                                tables=stages.output_tables(found))
     get_run_logger().info("report: written to %s", path)
     return str(path)
 
 
 @flow(name="reconcile", persist_result=False, log_prints=False)
-def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = None) -> str:
-    """One reconciliation: inbox → read → validate → normalise → link → findings → store → report."""
+def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = None,
+              campaign: str | None = None) -> str:
+    """One reconciliation: inbox → read → validate → normalise → link → findings → store → report.
+    ``campaign``: a campaign settings file (phase due dates; default dispatch 969's)."""
     db = db or warehouse.default_db_url()
+    settings = load_campaign(campaign)
     warehouse.ensure_schema(db)
     started = dt.datetime.now(dt.timezone.utc)
     seconds: dict[str, float] = {}
@@ -122,7 +129,7 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
         day = parse_as_of(as_of, data.export["export_date"])
         run_id = stages.run_id_for(data, day)
         try:
-            path = _validate_to_report(db, out, data, day, run_id, started, seconds, lap)
+            path = _validate_to_report(db, out, data, day, run_id, started, seconds, lap, settings)
         except BaseException as exc:
             # The run is visible as failed, never half-written. Our messages carry no personal
             # data, and mark_failed strips anything shaped like an ID or a phone number anyway.
@@ -131,20 +138,22 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
     return path
 
 
-def _validate_to_report(db, out, data, day, run_id, started, seconds, lap) -> str:
+def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campaign) -> str:
     prepared = validate_task(data)
     stages.release_raw(data)
     lap("validate")
     decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))
     linked = link_task(prepared, decisions)
     lap("link")
-    matches, findings, wards = findings_task(data, linked, day)
+    found = findings_task(data, linked, day, campaign)
+    matches, findings, wards = found.matches, found.findings, found.wards
     lap("findings")
-    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues)
+    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues,
+                                found.people)
     store_task(db, warehouse.RunData(
         run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
         seconds=dict(seconds), summary=summary, files=data.files,
-        rows=stages.warehouse_rows(linked, matches), findings=findings, wards=wards,
+        rows=stages.warehouse_rows(linked, matches), findings=findings, wards=wards, units=found.units,
         identity_export=warehouse.IdentityExport(
             export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
             sha256=data.export["sha256"], records=data.identity),
@@ -153,9 +162,10 @@ def _validate_to_report(db, out, data, day, run_id, started, seconds, lap) -> st
     lap("store")
     seconds["report"] = 0.0
     seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
-    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues)
+    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues,
+                                found.people)
     t0 = time.perf_counter()
-    path = report_task(out, run_id, matches, findings, summary, data, linked, wards)
+    path = report_task(out, run_id, found, summary, data, linked)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] += seconds["report"]
     stages.rewrite_seconds(Path(path), seconds)

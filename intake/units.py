@@ -17,9 +17,11 @@ from intake.tables import SheetAccount, read_table
 from matchers.normalize import normalize_ids
 from matchers.text import clean_text, fold
 
-ASSIGNMENT_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "unit", "ward_code", "group_no"]
-STAFF_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "position", "category",
-                 "unit_code", "unit_name"]
+# dob_raw and phone_raw as written: the linkage finds the person by them when the ID is wrong
+ASSIGNMENT_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "dob_raw", "phone_raw", "unit",
+                      "ward_code", "group_no", "group_order"]
+STAFF_COLUMNS = ["source", "sheet", "row", "name", "national_id", "id_state", "dob_raw", "phone_raw", "position",
+                 "category", "unit_code", "unit_name"]
 
 
 @dataclass
@@ -46,6 +48,11 @@ def _tables(grids, vocab, required, sheets: list[SheetAccount]):
                 yield grid, account, read_table(grid, vocab, ("name", "national_id"), required)
             except UnreadableFile as exc:
                 account.reject(str(exc))
+
+
+def _raw(f: pd.DataFrame, column: str) -> pd.Series:
+    """A column's cells as read (dates may be datetimes or serials), or empty strings."""
+    return f[column].where(f[column].notna(), "") if column in f else pd.Series("", index=f.index, dtype=object)
 
 
 def _first_rejection(sheets: list[SheetAccount]) -> UnreadableFile | None:
@@ -102,6 +109,7 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFil
             "source": source, "sheet": grid.sheet, "row": f["row"].astype(int),
             "name": f["name"].map(lambda v: clean_text(str(v))) if "name" in f else "",
             "national_id": ids["national_id"], "id_state": ids["id_state"],
+            "dob_raw": _raw(f, "dob"), "phone_raw": _raw(f, "phone"),
             "unit": f["unit"].map(lambda v: clean_text(str(v))) if "unit" in f else "",
             "ward_code": ward,
         })
@@ -118,7 +126,8 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFil
             [g for c in group_cols for g in _groups_in_cell(f.at[i, c])] for i in f.index
         ]
         base["group_no"] = lists
-        frames.append(base.explode("group_no"))
+        base["group_order"] = [list(range(len(g))) for g in lists]   # the first group written is phase 1's
+        frames.append(base.explode(["group_no", "group_order"]))
     covers = tuple(dict.fromkeys(covers))
     if not frames:
         err = _first_rejection(sheets) or UnreadableFile("Tệp không có danh sách lực lượng nào.")
@@ -126,6 +135,7 @@ def read_assignment_file(path: Path, source: str, registry: Registry) -> UnitFil
         raise err
     out = pd.concat(frames, ignore_index=True)
     out["group_no"] = out["group_no"].fillna("")
+    out["group_order"] = pd.to_numeric(out["group_order"], errors="coerce").fillna(0).astype(int)
     return UnitFile(out[ASSIGNMENT_COLUMNS], sheets, covers)
 
 
@@ -174,6 +184,7 @@ def read_staff_file(path: Path, source: str, registry: Registry) -> UnitFile:
             "source": source, "sheet": grid.sheet, "row": f["row"].astype(int),
             "name": f["name"].map(lambda v: clean_text(str(v))) if "name" in f else "",
             "national_id": ids["national_id"], "id_state": ids["id_state"],
+            "dob_raw": _raw(f, "dob"), "phone_raw": _raw(f, "phone"),
             "position": f["position"].map(lambda v: clean_text(str(v))) if "position" in f else "",
             "category": f["category"].map(lambda v: clean_text(str(v))) if "category" in f else "",
             "unit_code": unit, "unit_name": unit.map(by_code).fillna(""),

@@ -329,7 +329,8 @@ def compare(R: Side, C: Side, pairs: pd.DataFrame, tables: Tables, name_freq: np
     out["dob"] = _dob_level(R, C, ri, ci)
     out["gender"] = _equal_level(R.gender[ri], C.gender[ci], absent=0)
     out["phone"] = _equal_level(R.phone[ri], C.phone[ci], absent=-1)
-    out["ward"] = np.where(R.ward[ri] == C.ward[ci], 0, 1).astype(np.int8)
+    # A row without a ward (a staff roster) says nothing about where its person lives.
+    out["ward"] = np.where(R.ward[ri] < 0, MISSING, np.where(R.ward[ri] == C.ward[ci], 0, 1)).astype(np.int8)
     out["household"] = np.full(len(ri), MISSING, np.int8)
     return pd.DataFrame(out)
 
@@ -536,11 +537,13 @@ def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame
 
 
 def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
-         decisions: pd.DataFrame | None = None) -> pd.DataFrame:
+         decisions: pd.DataFrame | None = None, weights: dict | None = None) -> pd.DataFrame:
     """rows (matchers.records.normalize_rows) × recs (normalize_identity) → one result per row:
     match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
     the best pair's comparison levels (id, name, dob, gender, phone, ward, household).
-    ``decisions`` (person_key, identity_id, decision) are people's review conclusions."""
+    ``decisions`` (person_key, identity_id, decision) are people's review conclusions.
+    ``weights``: m/u log-weights to use instead of estimating them from these rows (another
+    linkage's ``attrs['weights']``: cadres and staff are linked with the households' model)."""
     index = rows.index
     rows = rows.reset_index(drop=True)
     recs = recs.reset_index(drop=True)
@@ -556,7 +559,8 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     pairs, forced = _apply_decisions(pairs, rows, recs, decisions, usable)
     levels = compare(R, C, pairs, tables, name_freq, s)
     del pairs  # levels carries (row, rec)
-    weights = estimate_weights(R, C, levels, tables, name_freq, s)
+    if weights is None:
+        weights = estimate_weights(R, C, levels, tables, name_freq, s)
     weight = weigh(levels, weights)
     first = decide(len(rows), levels, weight, s)
     anchored = first[(first["match_status"] == "matched") & (first["id"] == 0)]

@@ -24,6 +24,9 @@ def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+UNIT_CODES = ("NOT_LISTED", "GROUP_UNASSIGNED", "CADRE_OVERLOADED", "CADRE_NOT_ACTIVATED", "STAFF_NOT_ACTIVATED")
+
+
 def _line(label: str, value: str) -> None:
     print(f"  {label:<44} {value}", flush=True)
 
@@ -160,6 +163,17 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> di
         _line(f"  files: {what.replace('_', ' ')} (truth / run / agree)", f"{v['truth']} / {v['run']} / {v['agree']}")
     for code, v in q["per_code"].items():
         _line(f"  F1 {code}", f"{v['f1']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+    _line("unit findings (dispatch 969 items 1–3)", "precision / recall")
+    for code in UNIT_CODES:
+        v = q["per_code"].get(code)
+        if v:
+            _line(f"  {code}", f"{v['precision']:.4f} / {v['recall']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+    for kind, v in summary.get("units", {}).get("people", {}).items():
+        _line(f"  {kind} rows found in the export", f"{v.get('matched', 0):,} of {v['rows']:,}")
+    h = q.get("households")
+    if h:
+        _line("household members of staff and cadres", f"{h['agree']:,} of {h['truth']:,} in truth found, "
+              f"{h['run'] - h['agree']:,} invented, eligibility agrees on {h['eligible_agree']:,}")
     results["peak_rss_mb"] = _peak_mb()
     _line("peak memory (RSS) of this process", f"{results['peak_rss_mb']:,.0f} MB")
     (work / f"bench-{scale}-{seed}.json").write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")

@@ -28,6 +28,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", required=True, type=Path)
     run.add_argument("--as-of", type=_date, default=None, help="reference date (default: the export date)")
     run.add_argument("--db", default=None, help="SQLAlchemy URL (default: sqlite file ./warehouse.sqlite)")
+    run.add_argument("--campaign", type=Path, default=None,
+                     help="campaign settings (phase due dates, deadline; TOML). Default: dispatch "
+                          "969/UBND-CATP's, findings/campaigns/969-UBND-CATP.toml")
 
     demo = sub.add_parser("demo-data", help="write a synthetic city inbox and its ground truth")
     demo.add_argument("--scale", choices=["small", "city", "province"], default="small")
@@ -50,8 +53,11 @@ def _parser() -> argparse.ArgumentParser:
     up = dbsub.add_parser("upgrade", help="migrate the warehouse schema to this version")
     up.add_argument("--db", default=None)
 
-    hist = sub.add_parser("history", help="activation rate per ward per night")
+    hist = sub.add_parser("history", help="activation rate per ward per night, or every figure of one unit")
     hist.add_argument("--db", default=None)
+    hist.add_argument("--unit", default=None, metavar="CODE",
+                      help="one unit's figures per night (ward code or agency code, e.g. 30733 or DV0001); "
+                           "'all' for every unit")
     hist.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     return p
 
@@ -71,18 +77,21 @@ def _print_summary(folder: Path) -> None:
 
 
 def cmd_run(args) -> int:
+    from findings.campaign import CampaignError, load_campaign
     from intake.inbox import InboxError, preflight
 
     try:
         preflight(args.inbox)
-    except InboxError as exc:
+        load_campaign(args.campaign)
+    except (InboxError, CampaignError) as exc:
         print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
     import warehouse
     from flows.nightly import reconcile
 
     try:
-        path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db)
+        path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db,
+                         campaign=str(args.campaign) if args.campaign else None)
     except (InboxError, warehouse.WarehouseError) as exc:
         print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
@@ -136,14 +145,19 @@ def cmd_history(args) -> int:
     import warehouse
 
     try:
-        frame = warehouse.history(args.db or warehouse.default_db_url())
+        url = args.db or warehouse.default_db_url()
+        if args.unit:
+            frame = warehouse.unit_history(url, None if args.unit == "all" else args.unit)
+        else:
+            frame = warehouse.history(url)
     except warehouse.WarehouseError as exc:
         print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
     if args.csv:
         frame.to_csv(sys.stdout, index=False)
     elif frame.empty:
-        print("no completed runs yet", file=sys.stderr)
+        print(f"no completed runs with unit {args.unit} yet" if args.unit else "no completed runs yet",
+              file=sys.stderr)
     else:
         print(frame.to_string(index=False))
     return 0

@@ -47,10 +47,12 @@ def score_run(run_dir: Path, truth_dir: Path) -> dict:
         tp = len(g & w)
         p = tp / len(g) if g else 1.0
         r = tp / len(w) if w else 1.0
-        per_code[code] = {"tp": tp, "fp": len(g - w), "fn": len(w - g),
+        per_code[code] = {"tp": tp, "fp": len(g - w), "fn": len(w - g), "precision": p, "recall": r,
                           "f1": 2 * p * r / (p + r) if p + r else 0.0}
     files = score_files(run_dir, truth_dir)
+    households = score_households(run_dir, truth_dir)
     return {
+        "households": households,
         "files": files,
         "rows_truth": len(truth), "rows_run": len(matches),
         "same_rows": set(map(tuple, truth[ROW_KEY].to_numpy())) == set(map(tuple, matches[ROW_KEY].to_numpy())),
@@ -59,6 +61,19 @@ def score_run(run_dir: Path, truth_dir: Path) -> dict:
         "per_code": per_code,
         "missing_findings": sorted(want_f - got_f)[:20], "extra_findings": sorted(got_f - want_f)[:20],
     }
+
+
+def score_households(run_dir: Path, truth_dir: Path) -> dict | None:
+    """households.csv (the other members of each staff member's and cadre's household) against the
+    generator's truth: members found, missed, invented, and whether eligibility agrees."""
+    if not (run_dir / "households.csv").exists() or not (truth_dir / "households.csv").exists():
+        return None
+    key = ["kind", "unit_code", "person_id", "identity_id"]
+    got, want = _read(run_dir / "households.csv"), _read(truth_dir / "households.csv")
+    both = got.merge(want, on=key, how="outer", indicator=True, suffixes=("", "_truth"))
+    same = both[both["_merge"] == "both"]
+    return {"truth": len(want), "run": len(got), "agree": len(same),
+            "eligible_agree": int((same["eligible"] == same["eligible_truth"]).sum())}
 
 
 def score_files(run_dir: Path, truth_dir: Path) -> dict:

@@ -14,8 +14,12 @@ from pathlib import Path
 import pandas as pd
 
 from findings import invalid_reasons, row_findings, unit_findings, ward_results, withheld_by_ward
+from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
+from findings.progress import cadre_progress, group_figures, household_members, unit_results
+from findings.units import cadre_groups
 from intake.inbox import Inbox, read_inbox
 from matchers.linkage import SETTINGS, link
+from matchers.people import link_people, people_rows
 from matchers.records import normalize_identity, normalize_rows
 from reports.machine import CODES, matches_frame, sort_findings, write_run_folder
 from schemas import AssignmentRows, StaffRows, validate_identity, validate_rows, validate_units
@@ -27,6 +31,7 @@ class Prepared:
     recs: pd.DataFrame        # normalised identity records
     identity_issues: dict[str, int] = field(default_factory=dict)
     unit_issues: list[dict] = field(default_factory=list)   # assignment/staff rows not fully usable
+    people: pd.DataFrame | None = None   # cadre and staff rows to link (matchers.people.people_rows)
 
 
 @dataclass
@@ -34,6 +39,23 @@ class Linked:
     rows: pd.DataFrame
     recs: pd.DataFrame
     links: pd.DataFrame
+    people: pd.DataFrame | None = None   # cadre and staff rows linked (matchers.people.link_people)
+
+
+@dataclass
+class Found:
+    """What the findings stage concludes. Shapes: matches (CONTRACT §3 matches.csv), findings
+    (discrepancies.csv), wards (findings.units.ward_results), units (findings.progress
+    UNIT_COLUMNS), cadres (CADRE_COLUMNS), households (HOUSEHOLD_COLUMNS), people (the cadre and
+    staff rows with how each was linked: matchers.people LINK_COLUMNS)."""
+
+    matches: pd.DataFrame
+    findings: pd.DataFrame
+    wards: pd.DataFrame
+    units: pd.DataFrame
+    cadres: pd.DataFrame
+    households: pd.DataFrame
+    people: pd.DataFrame
 
 
 def read(inbox_dir: str | Path) -> Inbox:
@@ -56,7 +78,8 @@ def validate_and_normalize(inbox: Inbox) -> Prepared:
             why = validate_units(frame, model)
             bad = frame.loc[why != "", ["source", "sheet", "row"]].assign(reason=why[why != ""])
             unit_issues += bad.drop_duplicates(["source", "sheet", "row"]).to_dict("records")
-    return Prepared(rows=rows, recs=recs, identity_issues=issues, unit_issues=unit_issues)
+    people = people_rows(inbox.assignments, inbox.staff)
+    return Prepared(rows=rows, recs=recs, identity_issues=issues, unit_issues=unit_issues, people=people)
 
 
 def release_raw(inbox: Inbox) -> None:
@@ -91,25 +114,40 @@ def decisions_for_run(inbox: Inbox, rows: pd.DataFrame,
 def link_rows(prepared: Prepared, decisions: pd.DataFrame | None = None) -> Linked:
     links = link(prepared.rows, prepared.recs, SETTINGS, decisions)
     links.loc[prepared.rows["invalid"].to_numpy(), ["match_status", "identity_id", "method"]] = ["invalid", "", ""]
-    return Linked(rows=prepared.rows, recs=prepared.recs, links=links)
+    # cadres and staff with the households' model: the same comparison levels and m/u weights
+    people = link_people(prepared.people if prepared.people is not None else people_rows(
+        pd.DataFrame(columns=["source", "sheet", "row", "name", "national_id", "id_state", "ward_code"]),
+        pd.DataFrame(columns=["source", "sheet", "row", "name", "national_id", "id_state", "unit_code"])),
+        prepared.recs, links.attrs.get("weights"))
+    return Linked(rows=prepared.rows, recs=prepared.recs, links=links, people=people)
 
 
-def find(inbox: Inbox, linked: Linked, as_of: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """→ (matches, findings, ward results)."""
+def find(inbox: Inbox, linked: Linked, as_of: dt.date, campaign: Campaign = DEFAULT_CAMPAIGN) -> Found:
+    """Row and unit findings, and where every unit and cadre stands (findings.progress)."""
     rows, recs, links = linked.rows, linked.recs, linked.links
     matches = matches_frame(rows, links, recs)
     per_row = row_findings(rows, links, recs)
     submitted = set(rows["ward_code"])
     withheld = withheld_by_ward(inbox.gaps, inbox.registry.wards["ward_code"])
-    units = unit_findings(recs, matches, submitted, inbox.registry.groups, inbox.assignments, inbox.staff, as_of,
-                          withheld)
+    people = linked.people
+    units_by_code = dict(zip(inbox.registry.agencies["unit_code"], inbox.registry.agencies["unit_name"]))
+    people = people.assign(unit_name=people["unit_code"].map(units_by_code).fillna(""))
+    units = unit_findings(recs, matches, submitted, inbox.registry.groups, inbox.assignments, people, as_of,
+                          withheld, campaign.eligible_age, campaign.max_groups_per_cadre)
     findings = sort_findings(pd.concat([per_row, units], ignore_index=True))
-    wards = ward_results(recs, inbox.registry.wards, as_of)
-    return matches, findings, wards
+    wards = ward_results(recs, inbox.registry.wards, as_of, campaign.eligible_age)
+    households = household_members(people, recs, as_of, campaign.eligible_age)
+    cadres = cadre_progress(cadre_groups(inbox.assignments, people), group_figures(matches, recs, as_of, campaign),
+                            inbox.registry.groups, recs, as_of, campaign)
+    status = recs.drop_duplicates("identity_id").set_index("identity_id")["status"]
+    per_unit = unit_results(wards, inbox.registry.agencies, people, households, cadres, inbox.registry.groups,
+                            findings, status)
+    return Found(matches, findings, wards, per_unit, cadres, households, people)
 
 
 def summary_of(run_id: str, as_of: dt.date, inbox: Inbox, matches: pd.DataFrame, findings: pd.DataFrame,
-               wards: pd.DataFrame, seconds: dict[str, float], unit_issues: list[dict] | None = None) -> dict:
+               wards: pd.DataFrame, seconds: dict[str, float], unit_issues: list[dict] | None = None,
+               people: pd.DataFrame | None = None) -> dict:
     status = matches["match_status"].value_counts()
     counts = {k: int(status.get(k, 0)) for k in ("matched", "review", "unmatched", "invalid")}
     by_code = findings["code"].value_counts()
@@ -136,9 +174,22 @@ def summary_of(run_id: str, as_of: dt.date, inbox: Inbox, matches: pd.DataFrame,
         # assignment and staff rows read, and those whose person cannot be checked (with why)
         "units": {"assignment_rows": int(inbox.assignments.drop_duplicates(["source", "sheet", "row"]).shape[0]),
                   "staff_rows": int(len(inbox.staff)),
-                  "unusable_rows": [{**r, "row": int(r["row"])} for r in (unit_issues or [])]},
+                  "unusable_rows": [{**r, "row": int(r["row"])} for r in (unit_issues or [])],
+                  # how the cadre and staff rows were linked; those that found no one, with why
+                  "people": _people_counts(people),
+                  "not_found": [] if people is None else [
+                      {"kind": r.kind, "source": r.source, "sheet": r.sheet, "row": int(r.row), "reason": r.reason}
+                      for r in people[people["match_status"] != "matched"].itertuples()]},
         "seconds": {k: round(v, 3) for k, v in seconds.items()},
     }
+
+
+def _people_counts(people: pd.DataFrame | None) -> dict:
+    if people is None or not len(people):
+        return {}
+    counts = people.groupby(["kind", "match_status"]).size()
+    return {kind: {"rows": int(counts[kind].sum()), **{k: int(v) for k, v in counts[kind].items()}}
+            for kind in counts.index.get_level_values(0).unique()}
 
 
 def run_id_for(inbox: Inbox, as_of: dt.date) -> str:
@@ -146,9 +197,21 @@ def run_id_for(inbox: Inbox, as_of: dt.date) -> str:
     return f"{as_of:%Y%m%d}-{inbox.fingerprint[:10]}"
 
 
+PEOPLE_CSV_COLUMNS = ["kind", "source", "sheet", "row", "ward_code", "unit_code", "match_status", "identity_id",
+                      "method", "score", "reason"]
+
+
+def output_tables(found: Found) -> dict[str, pd.DataFrame]:
+    """The run folder's CSVs beyond CONTRACT §3's: where each unit stands (units.csv), each
+    cadre's groups against their phase (cadres.csv), the household members of staff and cadres
+    (households.csv), and how every cadre and staff row was linked (people.csv)."""
+    return {"units.csv": found.units, "cadres.csv": found.cadres, "households.csv": found.households,
+            "people.csv": found.people[PEOPLE_CSV_COLUMNS]}
+
+
 def write_outputs(out_dir: str | Path, run_id: str, matches: pd.DataFrame, findings: pd.DataFrame,
-                  summary: dict, extra=None) -> Path:
-    return write_run_folder(Path(out_dir), run_id, matches, findings, summary, extra)
+                  summary: dict, extra=None, tables: dict[str, pd.DataFrame] | None = None) -> Path:
+    return write_run_folder(Path(out_dir), run_id, matches, findings, summary, extra, tables)
 
 
 def warehouse_rows(linked: Linked, matches: pd.DataFrame) -> pd.DataFrame:

@@ -52,9 +52,10 @@ def sort_findings(findings: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_run_folder(out_root: Path, run_id: str, matches: pd.DataFrame, findings: pd.DataFrame,
-                     summary: dict, extra=None) -> Path:
+                     summary: dict, extra=None, tables: dict[str, pd.DataFrame] | None = None) -> Path:
     """Write everything into <out>/.<run_id>.partial, then rename to <out>/<run_id>.
-    ``extra(folder)`` writes the human reports into the same folder before the rename."""
+    ``tables``: more CSVs by file name (units.csv, cadres.csv, ...). ``extra(folder)`` writes
+    the human reports into the same folder before the rename."""
     out_root.mkdir(parents=True, exist_ok=True)
     final = out_root / run_id
     tmp = out_root / f".{run_id}.partial"
@@ -66,6 +67,8 @@ def write_run_folder(out_root: Path, run_id: str, matches: pd.DataFrame, finding
         f["row"] = pd.to_numeric(f["row"], errors="coerce").astype("Int64")
         f.to_csv(tmp / "discrepancies.csv", index=False, encoding="utf-8")
         (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+        for name, frame in (tables or {}).items():
+            frame.to_csv(tmp / name, index=False, encoding="utf-8")
         if extra is not None:
             extra(tmp)
         if final.exists():  # the same inbox and date again: replace, never duplicate

@@ -6,6 +6,7 @@ They are built from the same frames as the CSVs, so they agree with them by cons
 from __future__ import annotations
 
 import re
+import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -58,7 +59,12 @@ PARALLEL_MIN_ROWS = 200_000
 
 
 def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findings: pd.DataFrame,
-                        wards: pd.DataFrame, summary: dict) -> None:
+                        wards: pd.DataFrame, summary: dict, units: pd.DataFrame | None = None,
+                        cadres: pd.DataFrame | None = None, households: pd.DataFrame | None = None) -> None:
+    """The Vietnamese workbooks of a run in ``<folder>/bao_cao``: the city's, and one per ward.
+    ``units`` (findings.progress UNIT_COLUMNS) adds the agencies' sheet to the city workbook,
+    ``households`` (HOUSEHOLD_COLUMNS) the list of staff's and cadres' relatives not yet
+    activated; ``cadres`` (CADRE_COLUMNS) the cadres' sheet to each ward's."""
     out = folder / "bao_cao"
     out.mkdir(exist_ok=True)
     rows = linked.rows
@@ -84,14 +90,15 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
         slug = _slug(ward.ward_name)
         own = [r for r in summary["files"]["rejected"]
                if ward.ward_code in r["source"].split("/") or slug.split("_", 1)[-1] in _slug(r["source"])]
+        wc = cadres[cadres["ward_code"] == ward.ward_code] if cadres is not None else None
         jobs.append((out / f"{ward.ward_code}_{slug}.xlsx", ward._asdict(), wm, wf, own,
-                     withheld_lines(summary, ward.ward_code)))
+                     withheld_lines(summary, ward.ward_code), wc))
     with process_pool(worker_count(len(matches) >= PARALLEL_MIN_ROWS)) as pool:
         if pool is None:
             for job in jobs:
                 _write_ward(*job)
         futures = [pool.submit(_write_ward, *job) for job in jobs] if pool else []
-        _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings)  # while the pool works
+        _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings, units, households)  # while the pool works
         for future in futures:
             future.result()
 
@@ -111,6 +118,11 @@ def _table(ws, fmt, top: int, headers: list[str], records, widths: list[int]) ->
     for c, (h, w) in enumerate(zip(headers, widths)):
         ws.write_string(top, c, h, fmt["head"])
         ws.set_column(c, c, w)
+    # A header that wraps gets the height of its lines (spreadsheets do not grow rows for wrapped
+    # text that a program wrote): about one character per width unit, 15 points a line.
+    lines = max((len(textwrap.wrap(h, max(int(w) - 1, 1))) for h, w in zip(headers, widths)), default=1)
+    if lines > 1:
+        ws.set_row(top, 15 * lines)
     r = top
     for r, rec in enumerate(records, start=top + 1):
         # Strings are text cells: an ID must never become a number in the inspectors' Excel.
@@ -118,8 +130,10 @@ def _table(ws, fmt, top: int, headers: list[str], records, widths: list[int]) ->
             if isinstance(v, str):
                 if v:
                     ws.write_string(r, c, v)
-            elif isinstance(v, int):
-                ws.write_number(r, c, v)
+            elif isinstance(v, (int, np.integer)):
+                ws.write_number(r, c, int(v))
+            elif isinstance(v, (float, np.floating)) and v == v:   # a rate (NaN stays empty)
+                ws.write_number(r, c, float(v), fmt["pct"])
     ws.freeze_panes(top + 1, 0)
     # Printed by the police and the wards: A4 landscape, one page wide, the header on every page.
     ws.set_landscape()
@@ -131,7 +145,8 @@ def _table(ws, fmt, top: int, headers: list[str], records, widths: list[int]) ->
     return r
 
 
-def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.DataFrame) -> None:
+def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.DataFrame,
+                units: pd.DataFrame | None = None, households: pd.DataFrame | None = None) -> None:
     wb = xlsxwriter.Workbook(str(path))
     fmt = _formats(wb)
     ws = wb.add_worksheet("Tổng hợp")
@@ -157,6 +172,11 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
         chart.set_x_axis({"num_format": "0%"})
         chart.set_legend({"none": True})
         ws.insert_chart(last + 2, 1, chart, {"x_scale": 1.5, "y_scale": 1.5})
+    if units is not None:
+        _agencies_sheet(wb, fmt, units)
+        if households is not None:
+            _relatives_sheet(wb, fmt, households, units)
+        _not_found_sheet(wb, fmt, summary)
     _files_sheet(wb, fmt, summary)
     _withheld_sheet(wb, fmt, summary, wards)
     files = wb.add_worksheet("Tệp bị từ chối")
@@ -179,6 +199,73 @@ RULE_LABELS = {"title_date": "Ngày ghi trên danh sách mới hơn",
 _LAYOUT = [("person", "Dòng người dân"), ("superseded", "Dòng của danh sách cũ"), ("title", "Dòng tiêu đề"),
            ("header", "Dòng tên cột"), ("closing", "Dòng tổng cộng, ký tên"), ("blank", "Dòng trống"),
            ("other", "Dòng khác")]
+
+
+def _agencies_sheet(wb, fmt, units: pd.DataFrame) -> None:
+    """Dispatch 969 item 1: each agency's staff and their households (findings.progress)."""
+    ws = wb.add_worksheet("Cơ quan, đơn vị")
+    ws.write_string(0, 0, "CÁN BỘ, CÔNG CHỨC, VIÊN CHỨC, NGƯỜI LAO ĐỘNG VÀ NGƯỜI THÂN TRONG HỘ", fmt["title"])
+    a = units[units["unit_kind"] == "agency"]
+    records = [[u.unit_code, u.unit_name, int(u.members), int(u.members_found), int(u.members_activated),
+                float(u.rate) if u.members else float("nan"), int(u.members_found - u.members_activated),
+                int(u.household_eligible), int(u.household_activated),
+                u.household_activated / u.household_eligible if u.household_eligible else float("nan")]
+               for u in a.itertuples()]
+    _table(ws, fmt, 2, ["Mã đơn vị", "Cơ quan, đơn vị", "Cán bộ trong danh sách", "Tìm thấy trong dữ liệu định danh",
+                        "Đã kích hoạt", "Tỷ lệ kích hoạt", "Chưa kích hoạt", "Người thân trong hộ đủ 14 tuổi",
+                        "Người thân đã kích hoạt", "Tỷ lệ người thân"],
+           records, [10, 44, 12, 14, 11, 10, 11, 14, 12, 10])
+
+
+def _relatives_sheet(wb, fmt, households: pd.DataFrame, units: pd.DataFrame) -> None:
+    """Dispatch 969 item 1: the eligible household members of staff and cadres not yet activated,
+    each with the staff member or cadre who is to guide them."""
+    h = households[households["eligible"] & ~households["activated"]]
+    ws = wb.add_worksheet("Người thân chưa kích hoạt")
+    ws.write_string(0, 0, "NGƯỜI THÂN TRONG HỘ CỦA CÁN BỘ CHƯA KÍCH HOẠT TÀI KHOẢN", fmt["title"])
+    names = dict(zip(units["unit_code"], units["unit_name"]))
+    kinds = {"staff": "Cơ quan, đơn vị", "cadre": "Phường/xã (cán bộ phụ trách tổ)"}
+    records = [[kinds.get(r.kind, r.kind), r.unit_code, names.get(r.unit_code, ""), r.person_name, r.name,
+                r.identity_id, _vi(r.birth_date) if r.birth_date[5:] not in ("", "00-00") else r.birth_date[:4],
+                r.relation, ACCOUNT_LABELS.get(r.status, r.status)]
+               for r in h.sort_values(["kind", "unit_code", "person_name"], kind="stable").itertuples()]
+    _table(ws, fmt, 2, ["Loại đơn vị", "Mã đơn vị", "Đơn vị", "Cán bộ hướng dẫn", "Người thân", "Số định danh",
+                        "Ngày sinh", "Quan hệ với chủ hộ", "Tài khoản"],
+           records, [16, 10, 34, 24, 24, 14, 11, 12, 22])
+
+
+def _not_found_sheet(wb, fmt, summary: dict) -> None:
+    """Cadre and staff rows found by no one: never dropped, each with what to check."""
+    rows = summary.get("units", {}).get("not_found", [])
+    if not rows:
+        return
+    ws = wb.add_worksheet("Cán bộ chưa tìm thấy")
+    kinds = {"cadre": "Cán bộ phụ trách tổ", "staff": "Cán bộ cơ quan, đơn vị"}
+    _table(ws, fmt, 0, ["Danh sách", "Tệp", "Trang tính", "Dòng", "Cần làm"],
+           [[kinds.get(r["kind"], r["kind"]), r["source"], r["sheet"], int(r["row"]), r["reason"]] for r in rows],
+           [20, 40, 14, 7, 80])
+
+
+STATE_LABELS = {"open": "Đang thực hiện", "finished": "Đã hoàn thành", "late": "Quá hạn chưa hoàn thành",
+                "no_list": "Chưa có danh sách"}
+ACCOUNT_LABELS = {"activated": "Đã kích hoạt", "approved": "Đã duyệt, chưa kích hoạt", "registered": "Chờ duyệt",
+                  "not_registered": "Chưa đăng ký", "": "Không tìm thấy"}
+
+
+def _cadres_sheet(wb, fmt, cadres: pd.DataFrame) -> None:
+    """Dispatch 969 item 2: each cadre's groups against their phase (findings.progress)."""
+    ws = wb.add_worksheet("Cán bộ phụ trách")
+    ws.write_string(0, 0, "TIẾN ĐỘ CỦA CÁN BỘ PHỤ TRÁCH TỔ NDTQ THEO ĐỢT", fmt["title"])
+    met = {True: "Đúng hạn", False: "Không đạt"}
+    records = [[c.cadre_name, c.cadre_id, ACCOUNT_LABELS.get(c.cadre_status, c.cadre_status), c.unit, c.group_no,
+                c.quarter, c.phase, _vi(c.due), int(c.eligible), int(c.activated),
+                float(c.rate) if c.has_list else float("nan"), int(c.listed), int(c.not_listed),
+                STATE_LABELS.get(c.state, c.state), met.get(c.met_deadline if c.met_deadline is not pd.NA else None, "")]
+               for c in cadres.itertuples()]
+    _table(ws, fmt, 2, ["Cán bộ phụ trách", "Số định danh", "Tài khoản của cán bộ", "Đơn vị công tác", "Tổ",
+                        "Khu phố", "Đợt", "Hạn hoàn thành", "Đủ 14 tuổi", "Đã kích hoạt", "Tỷ lệ", "Đã có trong danh sách",
+                        "Chưa có trong danh sách", "Tình trạng", "Kết quả theo hạn"],
+           records, [24, 14, 16, 26, 6, 10, 8, 11, 9, 9, 8, 10, 10, 16, 11])
 
 
 def _files_sheet(wb, fmt, summary: dict) -> None:
@@ -224,7 +311,7 @@ def withheld_lines(summary: dict, ward_code: str) -> list[str]:
 
 
 def _write_ward(path: Path, ward: dict, matches: pd.DataFrame, findings: pd.DataFrame,
-                rejected: list[dict], withheld: list[str] = ()) -> None:
+                rejected: list[dict], withheld: list[str] = (), cadres: pd.DataFrame | None = None) -> None:
     """One ward's workbook. ``matches`` carries list_name, system_name and person_key besides
     the matches.csv columns."""
     ward = SimpleNamespace(**ward)
@@ -276,6 +363,8 @@ def _write_ward(path: Path, ward: dict, matches: pd.DataFrame, findings: pd.Data
     reasons: dict[tuple, list[str]] = {}
     for src, sh, r, c in _columns(rows_f, ["source", "sheet", "row", "code"]):
         reasons.setdefault((src, sh, int(r)), []).append(c)
+    if cadres is not None and len(cadres):
+        _cadres_sheet(wb, fmt, cadres)
     rs = wb.add_worksheet("Xem xét")
     records = []
     for src, sh, r, ident, status, list_name, system_name, pkey in _columns(

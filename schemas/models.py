@@ -59,8 +59,11 @@ class _UnitPeople(pa.DataFrameModel):
 
     @pa.dataframe_check(element_wise=False)
     def identified(cls, df: pd.DataFrame) -> Series[bool]:
-        """Without a usable ID the person's own account cannot be checked."""
-        return df["id_state"] == "ok"
+        """Without a usable ID, a birth date or a phone the person cannot be found in the export
+        (matchers.people links on any of them), so his own account cannot be checked."""
+        def written(col: str) -> pd.Series:
+            return df[col].fillna("").astype(str).str.strip() != "" if col in df else pd.Series(False, index=df.index)
+        return (df["id_state"] == "ok") | written("dob_raw") | written("phone_raw")
 
     class Config:
         strict = False
@@ -85,7 +88,8 @@ UNIT_REASONS = {
     ("ward_code", "str_length"): "Không xác định được phường/xã",
     ("group_no", "str_matches"): "Không ghi (hoặc ghi sai) số tổ phụ trách",
     ("unit_code", "str_length"): "Không xác định được đơn vị",
-    (None, "identified"): "Không có số định danh hợp lệ: không kiểm tra được tài khoản của người này",
+    (None, "identified"): "Không có số định danh hợp lệ, ngày sinh hay số điện thoại: không tìm được người này để "
+                          "kiểm tra tài khoản",
 }
 
 

@@ -468,13 +468,13 @@ def test_an_unread_household_list_withholds_not_listed_in_its_ward_only(tmp_path
     data = read_inbox(inbox)
     assert data.gaps[0]["covers"] == ["30733"]
     linked = stages.link_rows(stages.validate_and_normalize(data))
-    _, findings, _ = stages.find(data, linked, dt.date(2023, 10, 25))
+    findings = stages.find(data, linked, dt.date(2023, 10, 25)).findings
     assert "NOT_LISTED" not in set(findings["code"])  # Trần Thị Hòa may be on the unread list
     # the same inbox without the broken file: she is not listed
     (inbox / "households" / "30733" / "to_02.xlsx").unlink()
     data = read_inbox(inbox)
     linked = stages.link_rows(stages.validate_and_normalize(data))
-    _, findings, _ = stages.find(data, linked, dt.date(2023, 10, 25))
+    findings = stages.find(data, linked, dt.date(2023, 10, 25)).findings
     assert findings.loc[findings["code"] == "NOT_LISTED", "identity_id"].tolist() == ["091187002345"]
 
 

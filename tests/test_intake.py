@@ -221,7 +221,8 @@ def test_assignment_rows_without_a_usable_id_are_accounted_for(tmp_path):
     data = read_inbox(inbox)
     prepared = stages.validate_and_normalize(data)
     assert [(r["row"], r["reason"]) for r in prepared.unit_issues] == [
-        (4, "Không có số định danh hợp lệ: không kiểm tra được tài khoản của người này")]
+        (4, "Không có số định danh hợp lệ, ngày sinh hay số điện thoại: không tìm được người này để "
+            "kiểm tra tài khoản")]
     assert sorted(data.assignments["group_no"]) == ["1", "2", "2"]  # the row still assigns its group
 
 

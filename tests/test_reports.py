@@ -24,14 +24,15 @@ def test_a_pool_writes_the_same_workbooks_as_one_process(small_city, tmp_path, m
     prepared = stages.validate_and_normalize(data)
     linked = stages.link_rows(prepared)
     as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
-    matches, findings, wards = stages.find(data, linked, as_of)
+    found = stages.find(data, linked, as_of)
+    matches, findings, wards = found.matches, found.findings, found.wards
     summary = stages.summary_of("r", as_of, data, matches, findings, wards, {})
     books = {}
     for workers in ("1", "2"):
         monkeypatch.setenv("RECONCILE_WORKERS", workers)
         folder = tmp_path / workers
         folder.mkdir()
-        write_human_reports(folder, data, linked, matches, findings, wards, summary)
+        write_human_reports(folder, data, linked, matches, findings, wards, summary, found.units, found.cadres, found.households)
         books[workers] = _cells(folder)
     assert books["2"] == books["1"]
     assert len(books["1"]) == 1 + wards["ward_code"].isin(matches["ward_code"]).sum()
@@ -46,9 +47,10 @@ def test_the_city_workbook_accounts_for_every_sheet_and_what_was_withheld(small_
     data = stages.read(small_city / "inbox")
     linked = stages.link_rows(stages.validate_and_normalize(data))
     as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
-    matches, findings, wards = stages.find(data, linked, as_of)
+    found = stages.find(data, linked, as_of)
+    matches, findings, wards = found.matches, found.findings, found.wards
     summary = stages.summary_of("r", as_of, data, matches, findings, wards, {})
-    write_human_reports(tmp_path, data, linked, matches, findings, wards, summary)
+    write_human_reports(tmp_path, data, linked, matches, findings, wards, summary, found.units, found.cadres, found.households)
     city = _cells(tmp_path)["tong_hop_thanh_pho.xlsx"]
     listed = [(r[0], r[1], r[2]) for r in city["Tệp đã nhận"][1:]]
     label = {"read": "Đã đọc", "skipped": "Bỏ qua", "rejected": "Bị từ chối", "superseded": "Bị thay thế"}
@@ -61,3 +63,17 @@ def test_the_city_workbook_accounts_for_every_sheet_and_what_was_withheld(small_
                                                                   "GROUP_UNASSIGNED": "Tổ chưa có cán bộ phụ trách"}[w["code"]])
                                                 for w in summary["withheld"]}
     assert withheld
+    # Dispatch 969 items 1–2: each agency's staff and households, each cadre's groups by phase
+    agencies = city["Cơ quan, đơn vị"]
+    head = agencies[2]
+    table = {r[0]: dict(zip(head, r)) for r in agencies[3:]}
+    units = found.units[found.units["unit_kind"] == "agency"].set_index("unit_code")
+    assert set(table) == set(units.index)
+    for code, row in table.items():
+        assert (row["Cán bộ trong danh sách"], row["Đã kích hoạt"], row["Người thân trong hộ đủ 14 tuổi"]) == \
+            (units.at[code, "members"], units.at[code, "members_activated"], units.at[code, "household_eligible"])
+    ward_books = {name: book for name, book in _cells(tmp_path).items() if name != "tong_hop_thanh_pho.xlsx"}
+    shown = sum(len(book["Cán bộ phụ trách"]) - 3 for book in ward_books.values() if "Cán bộ phụ trách" in book)
+    assert shown == len(found.cadres[found.cadres["ward_code"].isin(matches["ward_code"])])
+    waiting = found.households[found.households["eligible"] & ~found.households["activated"]]
+    assert len(city["Người thân chưa kích hoạt"]) - 3 == len(waiting) > 0

@@ -204,6 +204,33 @@ class WardResult(Base):
     rate: Mapped[float | None]
 
 
+class UnitResult(Base):
+    """Where one unit stood on a run's reference date (findings.progress.unit_results): every
+    ward and agency, one row per run. Revision 0003. ``reconcile history --unit`` reads it."""
+
+    __tablename__ = "unit_results"
+
+    run_key: Mapped[int] = mapped_column(sa.ForeignKey("runs.id"), primary_key=True)
+    unit_kind: Mapped[str] = mapped_column(sa.String(16), primary_key=True)   # ward | agency
+    unit_code: Mapped[str] = mapped_column(primary_key=True)
+    unit_name: Mapped[str | None]
+    target: Mapped[int | None]
+    eligible: Mapped[int | None]
+    activated: Mapped[int | None]
+    rate: Mapped[float | None]
+    members: Mapped[int | None]               # a ward's cadres, an agency's staff
+    members_found: Mapped[int | None]         # ... found in the identity export
+    members_activated: Mapped[int | None]
+    household_eligible: Mapped[int | None]    # eligible other members of their households
+    household_activated: Mapped[int | None]
+    groups: Mapped[int | None]                # a ward's registry groups
+    groups_with_list: Mapped[int | None]
+    groups_unassigned: Mapped[int | None]
+    groups_finished: Mapped[int | None]
+    groups_late: Mapped[int | None]
+    findings: Mapped[int | None]
+
+
 class ReviewDecision(Base):
     """A person's decision on a pairing. Keyed on the person (identity_id + person_key), not on a
     file row, so it outlives resubmissions; the newest decision wins."""
@@ -246,4 +273,4 @@ class Notice(Base):
 # Revision 0002 also indexes runs for the history query.
 sa.Index(None, Run.status, Run.as_of)
 
-BULK_TABLES = ("input_files", "person_rows", "matches", "findings", "ward_results")
+BULK_TABLES = ("input_files", "person_rows", "matches", "findings", "ward_results", "unit_results")

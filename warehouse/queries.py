@@ -7,7 +7,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from warehouse.db import engine_for
-from warehouse.models import ReviewDecision, Run, WardResult
+from warehouse.models import ReviewDecision, Run, UnitResult, WardResult
 from warehouse.schema import current_revision, ensure_schema
 
 HISTORY_COLUMNS = ["as_of", "run_id", "ward_code", "ward_name", "target", "eligible", "activated", "rate"]
@@ -25,10 +25,9 @@ def _read(db_url: str, query: sa.Select) -> list:
         return conn.execute(query).all()
 
 
-def history_query() -> sa.Select:
-    """Activation figures per ward per night: one row per ward of each completed run, keeping only
-    the newest completed run of each reference date (as_of)."""
-    newest = (
+def _newest_runs() -> sa.Subquery:
+    """The newest completed run of each reference date (as_of)."""
+    return (
         sa.select(
             Run.id, Run.run_id, Run.as_of,
             sa.func.row_number().over(
@@ -40,6 +39,12 @@ def history_query() -> sa.Select:
         .where(Run.status == "completed")
         .subquery("newest")
     )
+
+
+def history_query() -> sa.Select:
+    """Activation figures per ward per night: one row per ward of each completed run, keeping only
+    the newest completed run of each reference date (as_of)."""
+    newest = _newest_runs()
     return (
         sa.select(newest.c.as_of, newest.c.run_id, WardResult.ward_code, WardResult.ward_name,
                   WardResult.target, WardResult.eligible, WardResult.activated, WardResult.rate)
@@ -57,6 +62,34 @@ def history(db_url: str) -> pd.DataFrame:
     for col in ("target", "eligible", "activated"):
         frame[col] = frame[col].astype("Int64")
     frame["rate"] = frame["rate"].astype("float64")
+    return frame
+
+
+UNIT_HISTORY_COLUMNS = ["as_of", "run_id"] + [c.name for c in UnitResult.__table__.columns if c.name != "run_key"]
+
+
+def unit_history_query(unit_code: str | None = None) -> sa.Select:
+    """Every unit's figures (findings.progress.unit_results) per night, newest run of each
+    as_of; one unit's when ``unit_code`` is given."""
+    newest = _newest_runs()
+    t = UnitResult.__table__
+    q = (sa.select(newest.c.as_of, newest.c.run_id, *(t.c[c] for c in UNIT_HISTORY_COLUMNS[2:]))
+         .join(newest, newest.c.id == t.c.run_key).where(newest.c.rank == 1))
+    if unit_code is not None:
+        q = q.where(t.c.unit_code == unit_code)
+    return q.order_by(t.c.unit_kind.desc(), t.c.unit_code, newest.c.as_of)
+
+
+def unit_history(db_url: str, unit_code: str | None = None) -> pd.DataFrame:
+    """``unit_history_query`` as a frame (UNIT_HISTORY_COLUMNS; counts Int64, rate float), with
+    the change of the rate since the unit's previous night (``rate_change``, NaN the first
+    night). Empty on a new warehouse, or one whose runs predate revision 0003."""
+    frame = pd.DataFrame(_read(db_url, unit_history_query(unit_code)), columns=UNIT_HISTORY_COLUMNS)
+    for col in UNIT_HISTORY_COLUMNS[5:]:
+        if col != "rate":
+            frame[col] = frame[col].astype("Int64")
+    frame["rate"] = frame["rate"].astype("float64")
+    frame["rate_change"] = frame.groupby(["unit_kind", "unit_code"])["rate"].diff().round(4)
     return frame
 
 

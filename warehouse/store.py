@@ -37,6 +37,7 @@ from warehouse.models import (
     PersonRow,
     ReviewDecision,
     Run,
+    UnitResult,
     WardResult,
 )
 from warehouse.models import IdentityExport as IdentityExportRow
@@ -70,6 +71,7 @@ class RunData:
     wards: pd.DataFrame
     identity_export: IdentityExport | None = None
     decisions: pd.DataFrame | None = None
+    units: pd.DataFrame | None = None     # findings.progress.unit_results
 
 
 # ---------------------------------------------------------------------------------------------
@@ -249,7 +251,7 @@ def _counts(data: RunData) -> dict[str, int]:
 
 def _delete_run_rows(conn: sa.Connection, run_key: int) -> None:
     # Children first: matches reference person_rows. Notices stay: they were sent.
-    for model in (Match, PersonRow, Finding, InputFile, WardResult):
+    for model in (Match, PersonRow, Finding, InputFile, WardResult, UnitResult):
         conn.execute(sa.delete(model).where(model.run_key == run_key))
 
 
@@ -357,6 +359,8 @@ def store_run(db_url: str, data: RunData) -> None:
                       {**seq, "seq": np.arange(len(frame), dtype=np.int64)})
             wards = data.wards.drop_duplicates("ward_code", keep="last") if len(data.wards) else data.wards
             _load(conn, WardResult.__table__, wards, seq)
+            if data.units is not None and len(data.units):
+                _load(conn, UnitResult.__table__, data.units.drop_duplicates(["unit_kind", "unit_code"]), seq)
             _upsert_decisions(conn, data.run_id, data.decisions)
     except WarehouseError:
         raise

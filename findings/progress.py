@@ -1,0 +1,192 @@
+"""Where each unit and each cadre stands (dispatch 969 items 1–3): the households of staff and
+cadres, each cadre's groups against their phase, and one row of figures per unit.
+
+Every figure comes from the identity export (the system's truth) and from the rows the run
+linked; nothing here is read from a list's own claims. Shapes are given per function.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pandas as pd
+
+from findings.campaign import Campaign
+from findings.units import ages
+
+HOUSEHOLD_COLUMNS = ["kind", "unit_code", "person_id", "person_name", "identity_id", "name", "birth_date", "age",
+                     "relation", "eligible", "status", "activated"]
+CADRE_COLUMNS = ["ward_code", "cadre_id", "cadre_name", "cadre_status", "unit", "order", "phase", "due",
+                 "group_no", "quarter", "households", "has_list", "eligible", "activated", "rate", "listed",
+                 "not_listed", "finished_on", "state", "met_deadline"]
+UNIT_COLUMNS = ["unit_kind", "unit_code", "unit_name", "target", "eligible", "activated", "rate",
+                "members", "members_found", "members_activated", "household_eligible", "household_activated",
+                "groups", "groups_with_list", "groups_unassigned", "groups_finished", "groups_late", "findings"]
+STATES = ("no_list", "finished", "late", "open")   # of a cadre's group on the run's date
+
+
+def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
+                      min_age: int = 14) -> pd.DataFrame:
+    """Every other member of each linked staff member's and cadre's household (MA_HO), once per
+    (kind, unit, person). people: matchers.people.link_people (kind, identity_id, unit_code,
+    ward_code); recs: normalize_identity. → HOUSEHOLD_COLUMNS: person_id is the staff member or
+    cadre, identity_id the member; age in years on as_of (NaN if unknown); eligible = age ≥
+    min_age (CONTRACT §2); status as the system has it; activated bool."""
+    p = people[people["identity_id"] != ""].copy()
+    p["unit_code"] = np.where(p["kind"] == "cadre", p["ward_code"], p["unit_code"])
+    p = p.drop_duplicates(["kind", "unit_code", "identity_id"])
+    by_id = recs.drop_duplicates("identity_id").set_index("identity_id")
+    p["household_code"] = p["identity_id"].map(by_id["household_code"]).fillna("")
+    p["person_name"] = p["identity_id"].map(by_id["name"]).fillna(p["name"])
+    p = p[p["household_code"] != ""]
+    members = recs.loc[recs["household_code"].isin(set(p["household_code"])),
+                       ["household_code", "identity_id", "name", "birth_date", "relation", "status"]]
+    out = p[["kind", "unit_code", "identity_id", "person_name", "household_code"]].rename(
+        columns={"identity_id": "person_id"}).merge(members, on="household_code")
+    out = out[out["identity_id"] != out["person_id"]]
+    out["age"] = ages(out["birth_date"], as_of).astype("Int64")
+    out["eligible"] = (out["age"] >= min_age).fillna(False).astype(bool)
+    out["activated"] = out["status"] == "activated"
+    return out.sort_values(["kind", "unit_code", "person_id", "identity_id"], kind="stable")[HOUSEHOLD_COLUMNS] \
+        .reset_index(drop=True)
+
+
+def group_residents(matches: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
+    """The export's records of the households each group's current list names. A household
+    belongs to the group whose rows matched most of its members (ties: the lowest ward code, then
+    group number, as text); all of
+    its members, listed or not, are that group's residents (the export knows wards, not groups).
+    → identity_id, ward_code, group_no (the group's ward, as listed), one row per record."""
+    m = matches[(matches["match_status"] == "matched") & (matches["identity_id"] != "")]
+    hh = recs.drop_duplicates("identity_id").set_index("identity_id")["household_code"]
+    m = m.assign(household_code=m["identity_id"].map(hh).fillna(""))
+    m = m[m["household_code"] != ""]
+    votes = m.groupby(["household_code", "ward_code", "group_no"], sort=False).size().rename("n").reset_index()
+    votes = votes.sort_values(["n", "ward_code", "group_no"], ascending=[False, True, True],
+                              kind="stable").drop_duplicates("household_code")
+    out = recs[["identity_id", "household_code"]].merge(votes[["household_code", "ward_code", "group_no"]],
+                                                         on="household_code")
+    return out[["identity_id", "ward_code", "group_no"]]
+
+
+def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, campaign: Campaign) -> pd.DataFrame:
+    """Per (ward_code, group_no) with a current list: eligible residents, activated, listed (on
+    any current row, matched or in review), not_listed, rate = activated / eligible, and
+    finished_on: the day the share ``campaign.done_rate`` of its eligible residents was reached
+    (from the export's activation dates; NaT if not yet)."""
+    res = group_residents(matches, recs)
+    rec = recs.drop_duplicates("identity_id").set_index("identity_id")
+    res = res.assign(age=ages(res["identity_id"].map(rec["birth_date"]), as_of))
+    res = res[res["age"] >= campaign.eligible_age]
+    res = res.assign(activated=res["identity_id"].map(rec["status"]).eq("activated"),
+                     activated_on=pd.to_datetime(res["identity_id"].map(rec["activated_on"]), errors="coerce"))
+    on_rows = set(matches.loc[matches["match_status"].isin(["matched", "review"]), "identity_id"])
+    res = res.assign(listed=res["identity_id"].isin(on_rows))
+    g = res.groupby(["ward_code", "group_no"], sort=False)
+    out = pd.DataFrame({"eligible": g.size(), "activated": g["activated"].sum(), "listed": g["listed"].sum()})
+    out["not_listed"] = out["eligible"] - out["listed"]
+    out["rate"] = np.round(out["activated"] / out["eligible"].clip(lower=1), 4)
+
+    def finished(frame: pd.DataFrame):
+        need = math.ceil(campaign.done_rate * len(frame) - 1e-9)
+        days = frame.loc[frame["activated"], "activated_on"].sort_values()
+        return days.iloc[need - 1] if need and len(days) >= need else pd.NaT
+
+    out["finished_on"] = g[["activated", "activated_on"]].apply(finished) if len(res) else pd.Series(dtype="datetime64[ns]")
+    return out.reset_index()
+
+
+def cadre_progress(cadres: pd.DataFrame, groups: pd.DataFrame, registry_groups: pd.DataFrame,
+                   recs: pd.DataFrame, as_of: dt.date, campaign: Campaign) -> pd.DataFrame:
+    """Each cadre's groups in order against their phase (dispatch 969 item 2: first group by
+    phase 1's due date, second by phase 2's). cadres: findings.units.cadre_groups; groups:
+    group_figures. → CADRE_COLUMNS, one row per (cadre, group): order 1-based, due the phase's
+    date, state one of STATES as of the run's date, met_deadline True / False / None (not yet
+    due and not finished)."""
+    status = recs.drop_duplicates("identity_id").set_index("identity_id")["status"]
+    name = recs.drop_duplicates("identity_id").set_index("identity_id")["name"]
+    c = cadres.copy()
+    c["phase"] = [campaign.phase_of(int(o)).name for o in c["order"]]
+    c["due"] = [campaign.phase_of(int(o)).due for o in c["order"]]
+    c["cadre_id"] = c["identity_id"]
+    c["cadre_name"] = c["identity_id"].map(name).fillna(c["name"]).where(c["identity_id"] != "", c["name"])
+    c["cadre_status"] = c["identity_id"].map(status).fillna("")
+    reg = registry_groups[["ward_code", "group_no", "quarter", "households"]].drop_duplicates(["ward_code", "group_no"])
+    c = c.merge(reg, on=["ward_code", "group_no"], how="left").merge(groups, on=["ward_code", "group_no"], how="left")
+    c["has_list"] = c["eligible"].notna()
+    for col in ("eligible", "activated", "listed", "not_listed"):
+        c[col] = c[col].fillna(0).astype(int)
+    c["rate"] = c["rate"].fillna(0.0)
+    c[["quarter", "households"]] = c[["quarter", "households"]].fillna("")
+    due = pd.to_datetime(c["due"])
+    finished_on = pd.to_datetime(c["finished_on"]) if "finished_on" in c else pd.Series(pd.NaT, index=c.index)
+    finished = finished_on.notna() & c["has_list"]
+    past_due = pd.Timestamp(as_of) > due
+    c["state"] = np.select([~c["has_list"], finished, past_due], ["no_list", "finished", "late"], "open")
+    met = np.where(finished, finished_on <= due, np.where(past_due, False, None))
+    c["met_deadline"] = pd.array(met, dtype="boolean")
+    c["finished_on"] = finished_on.dt.strftime("%Y-%m-%d").where(finished, "")
+    c["due"] = due.dt.strftime("%Y-%m-%d")
+    c["order"] = c["order"] + 1
+    return c.sort_values(["ward_code", "cadre_name", "cadre_id", "order"], kind="stable")[CADRE_COLUMNS] \
+        .reset_index(drop=True)
+
+
+def unit_results(wards: pd.DataFrame, agencies: pd.DataFrame, people: pd.DataFrame, households: pd.DataFrame,
+                 progress: pd.DataFrame, registry_groups: pd.DataFrame, findings: pd.DataFrame,
+                 status: pd.Series) -> pd.DataFrame:
+    """One row per unit, wards then agencies (UNIT_COLUMNS). members: a ward's cadres, an
+    agency's staff, counted once per person (by linked ID; a row found by no one counts as one
+    person); members_found / members_activated from the export; household_eligible /
+    household_activated: the eligible other members of their households (household_members).
+    For a ward, target/eligible/activated/rate are findings.units.ward_results' and the group
+    figures come from the registry, the cadre lists and ``progress`` (cadre_progress); an
+    agency's rate is members_activated / members. ``status``: the export's status by identity_id."""
+    def members(kind: str, unit_col: str) -> pd.DataFrame:
+        p = people[people["kind"] == kind].copy()
+        p["unit"] = p[unit_col]
+        p["who"] = p["identity_id"].where(p["identity_id"] != "", p["source"] + "#" + p["sheet"] + "#" + p["row"].astype(str))
+        p = p.drop_duplicates(["unit", "who"])
+        p["found"] = p["identity_id"] != ""
+        p["activated"] = p["identity_id"].map(status).eq("activated")
+        g = p.groupby("unit")
+        return pd.DataFrame({"members": g.size(), "members_found": g["found"].sum(),
+                             "members_activated": g["activated"].sum()})
+
+    def household(kind: str) -> pd.DataFrame:
+        h = households[(households["kind"] == kind) & households["eligible"]].drop_duplicates(["unit_code", "identity_id"])
+        g = h.groupby("unit_code")
+        return pd.DataFrame({"household_eligible": g.size(), "household_activated": g["activated"].sum()})
+
+    unit_findings = findings[findings["source"].fillna("") == ""]
+    by_ward_code = findings.groupby("ward_code").size()
+    w = wards.set_index("ward_code")
+    w = w.join(members("cadre", "ward_code")).join(household("cadre"))
+    groups = registry_groups.groupby("ward_code").size()
+    unassigned = unit_findings[unit_findings["code"] == "GROUP_UNASSIGNED"].groupby("ward_code").size()
+    per_group = progress.drop_duplicates(["ward_code", "group_no"])
+    w["groups"] = groups
+    w["groups_with_list"] = per_group[per_group["has_list"]].groupby("ward_code").size()
+    w["groups_unassigned"] = unassigned
+    w["groups_finished"] = per_group[per_group["state"] == "finished"].groupby("ward_code").size()
+    w["groups_late"] = per_group[per_group["met_deadline"].eq(False).fillna(False).astype(bool)].groupby("ward_code").size()
+    w["findings"] = by_ward_code
+    w = w.reset_index().rename(columns={"ward_name": "unit_name"}).assign(unit_kind="ward", unit_code=lambda d: d["ward_code"])
+
+    a = agencies.set_index("unit_code")   # every agency, those that sent no roster with 0 members
+    a = a.join(members("staff", "unit_code")).join(household("staff")).fillna(
+        {"members": 0, "members_found": 0, "members_activated": 0})
+    a["findings"] = a["members_found"] - a["members_activated"]   # its STAFF_NOT_ACTIVATED
+    a = a.reset_index().assign(unit_kind="agency")
+    a["target"] = a["members"]
+    a["eligible"] = a["members"]
+    a["activated"] = a["members_activated"]
+    a["rate"] = np.round(a["members_activated"].fillna(0) / a["members"].clip(lower=1), 4)
+    out = pd.concat([w, a], ignore_index=True)
+    for col in UNIT_COLUMNS[3:]:
+        if col != "rate":
+            out[col] = out[col].fillna(0).astype(int) if col in out else 0
+    out["rate"] = out["rate"].astype(float)
+    return out[UNIT_COLUMNS]
