@@ -224,14 +224,14 @@ def _relatives_sheet(wb, fmt, households: pd.DataFrame, units: pd.DataFrame) -> 
     ws = wb.add_worksheet("Người thân chưa kích hoạt")
     ws.write_string(0, 0, "NGƯỜI THÂN TRONG HỘ CỦA CÁN BỘ CHƯA KÍCH HOẠT TÀI KHOẢN", fmt["title"])
     names = dict(zip(units["unit_code"], units["unit_name"]))
-    kinds = {"staff": "Cơ quan, đơn vị", "cadre": "Phường/xã (cán bộ phụ trách tổ)"}
+    kinds = {"staff": "Cơ quan", "cadre": "Phường/xã"}
     records = [[kinds.get(r.kind, r.kind), r.unit_code, names.get(r.unit_code, ""), r.person_name, r.name,
                 r.identity_id, _vi(r.birth_date) if r.birth_date[5:] not in ("", "00-00") else r.birth_date[:4],
                 r.relation, ACCOUNT_LABELS.get(r.status, r.status)]
                for r in h.sort_values(["kind", "unit_code", "person_name"], kind="stable").itertuples()]
     _table(ws, fmt, 2, ["Loại đơn vị", "Mã đơn vị", "Đơn vị", "Cán bộ hướng dẫn", "Người thân", "Số định danh",
                         "Ngày sinh", "Quan hệ với chủ hộ", "Tài khoản"],
-           records, [16, 10, 34, 24, 24, 14, 11, 12, 22])
+           records, [10, 10, 34, 24, 24, 14, 11, 12, 22])
 
 
 def _not_found_sheet(wb, fmt, summary: dict) -> None:
