@@ -6,7 +6,7 @@ SEED   ?= 1
 SCALE  ?= city
 DEMO   := demo
 
-.PHONY: setup demo test bench bench-pg clean
+.PHONY: setup demo test bench bench-pg look clean
 
 setup: $(BIN)/reconcile
 
@@ -33,5 +33,9 @@ bench-pg: setup
 	$(BIN)/pip install -q -e '.[test,bench]'
 	bash scripts/with-postgres sh -c '$(BIN)/reconcile bench --scale $(SCALE) --seed $(SEED) --no-splink --db "$$RECONCILE_TEST_PG_URL"'
 
+# Render a generated small city's workbooks and notices to PNG (look/png/) to look at them.
+look: setup
+	bash scripts/look
+
 clean:
-	rm -rf $(VENV) $(DEMO) out .pytest_cache
+	rm -rf $(VENV) $(DEMO) out look .pytest_cache

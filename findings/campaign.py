@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_FILE = Path(__file__).with_name("campaigns") / "969-UBND-CATP.toml"
@@ -30,6 +30,7 @@ class Campaign:
     done_rate: float = 1.0          # share of eligible residents activated for a group to be finished
     eligible_age: int = 14          # CONTRACT §2
     max_groups_per_cadre: int = 2   # CONTRACT §3
+    notice: dict = field(default_factory=dict)   # who issues the result notices ([notice] in the file)
 
     def phase_of(self, order: int) -> Phase:
         """The phase of a cadre's ``order``-th group (0-based). Groups past the last phase (an
@@ -50,7 +51,7 @@ def load_campaign(path: str | Path | None = None) -> Campaign:
             name=str(raw.get("name", path.stem)), phases=phases,
             deadline=_date(raw["deadline"], "deadline"),
             done_rate=float(raw.get("done_rate", 1.0)), eligible_age=int(raw.get("eligible_age", 14)),
-            max_groups_per_cadre=int(raw.get("max_groups_per_cadre", 2)))
+            max_groups_per_cadre=int(raw.get("max_groups_per_cadre", 2)), notice=dict(raw.get("notice", {})))
     except KeyError as exc:
         raise CampaignError(f"campaign file {path}: setting {exc} is missing") from None
     if not phases or list(phases) != sorted(phases, key=lambda p: p.due):

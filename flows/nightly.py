@@ -20,7 +20,8 @@ import warehouse
 from findings.campaign import load_campaign
 from intake.inbox import InboxError, parse_as_of
 from reconcile import stages
-from reports.workbooks import write_human_reports
+from reports.notices import NoticeData, write_notices
+from reports.workbooks import Extras, write_human_reports
 
 
 class StageFailed(RuntimeError):
@@ -94,10 +95,11 @@ def store_task(db: str, run: "warehouse.RunData"):
 
 
 @_task("report")
-def report_task(out: str, run_id: str, found, summary, data, linked) -> str:
+def report_task(out: str, run_id: str, found, summary, data, linked, extras) -> str:
     def human(folder: Path) -> None:
-        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary,
-                            found.units, found.cadres, found.households)
+        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras)
+        write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
+                                         summary, extras.campaign))
 
     path = stages.write_outputs(out, run_id, found.matches, found.findings, summary, extra=human,
                                 tables=stages.output_tables(found))
@@ -165,7 +167,9 @@ def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campa
     summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues,
                                 found.people)
     t0 = time.perf_counter()
-    path = report_task(out, run_id, found, summary, data, linked)
+    extras = Extras(units=found.units, cadres=found.cadres, households=found.households,
+                    history=warehouse.unit_history(db), campaign=campaign)
+    path = report_task(out, run_id, found, summary, data, linked, extras)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] += seconds["report"]
     stages.rewrite_seconds(Path(path), seconds)

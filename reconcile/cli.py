@@ -53,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
     up = dbsub.add_parser("upgrade", help="migrate the warehouse schema to this version")
     up.add_argument("--db", default=None)
 
+    sent = sub.add_parser("notice-sent", help="record that a run's result notice went to a unit")
+    sent.add_argument("--run", required=True, help="run id (the run folder's name)")
+    sent.add_argument("--unit", required=True, help="ward code or agency code")
+    sent.add_argument("--channel", required=True, choices=["paper", "email", "zalo", "other"])
+    sent.add_argument("--document", default=None, help="the document sent (path)")
+    sent.add_argument("--note", default=None)
+    sent.add_argument("--db", default=None)
+
     hist = sub.add_parser("history", help="activation rate per ward per night, or every figure of one unit")
     hist.add_argument("--db", default=None)
     hist.add_argument("--unit", default=None, metavar="CODE",
@@ -141,6 +149,20 @@ def cmd_db(args) -> int:
     return 0
 
 
+def cmd_notice_sent(args) -> int:
+    import warehouse
+
+    kind = "ward" if args.unit.isdigit() else "agency"
+    try:
+        warehouse.record_notice(args.db or warehouse.default_db_url(), args.run, args.unit, kind, args.channel,
+                                document=args.document, note=args.note)
+    except warehouse.WarehouseError as exc:
+        print(f"reconcile: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"recorded: notice of run {args.run} to {kind} {args.unit} by {args.channel}", file=sys.stderr)
+    return 0
+
+
 def cmd_history(args) -> int:
     import warehouse
 
@@ -170,7 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     # and this machine must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handler = {"run": cmd_run, "demo-data": cmd_demo, "template": cmd_template, "bench": cmd_bench, "db": cmd_db, "history": cmd_history}[args.command]
+    handler = {"run": cmd_run, "demo-data": cmd_demo, "template": cmd_template, "bench": cmd_bench, "db": cmd_db, "history": cmd_history,
+               "notice-sent": cmd_notice_sent}[args.command]
     return handler(args)
 
 

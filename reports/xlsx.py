@@ -1,0 +1,87 @@
+"""What every workbook we write shares: cell formats, a table writer, and the page setup that
+makes a sheet printable (A4 landscape, one page wide, header rows repeated, page numbers and the
+run date in the footer)."""
+
+from __future__ import annotations
+
+import textwrap
+
+import numpy as np
+
+from matchers.text import fold
+from reports.labels import XL_INT, XL_PCT
+
+
+def formats(wb) -> dict:
+    base = {"font_name": "Arial", "font_size": 10, "valign": "top"}
+    return {
+        "title": wb.add_format({**base, "bold": True, "font_size": 14}),
+        "subtitle": wb.add_format({**base, "italic": True}),
+        "head": wb.add_format({**base, "bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True}),
+        "group": wb.add_format({**base, "bold": True, "bg_color": "#FCE4D6", "border": 1, "align": "center"}),
+        "text": wb.add_format({**base, "num_format": "@"}),
+        "cell": wb.add_format(base),
+        "int": wb.add_format({**base, "num_format": XL_INT}),
+        "pct": wb.add_format({**base, "num_format": XL_PCT}),
+        "bold": wb.add_format({**base, "bold": True}),
+        "big": wb.add_format({**base, "bold": True, "font_size": 12, "num_format": XL_INT}),
+        "bigpct": wb.add_format({**base, "bold": True, "font_size": 12, "num_format": XL_PCT}),
+        "wrap": wb.add_format({**base, "text_wrap": True}),
+        "warn": wb.add_format({**base, "bold": True, "font_color": "#C00000", "text_wrap": True}),
+        "diff": wb.add_format({**base, "bg_color": "#FFEB9C", "num_format": "@", "text_wrap": True}),
+        "total": wb.add_format({**base, "bold": True, "top": 1, "num_format": XL_INT}),
+        "totalpct": wb.add_format({**base, "bold": True, "top": 1, "num_format": XL_PCT}),
+    }
+
+
+def table(ws, fmt: dict, top: int, headers: list[str], records, widths: list[int],
+          highlight: dict[int, int] | None = None, filter_: bool = True, wrap: tuple[int, ...] = ()) -> int:
+    """Write a header row at ``top`` and ``records`` below it; return the last row written.
+    Strings become text cells (an ID must never become a number in the inspectors' Excel), ints
+    counts with Vietnamese grouping, floats rates as percentages (NaN stays empty).
+    ``highlight``: column → the column it is compared with; a cell that differs is marked.
+    ``wrap``: columns whose text wraps; their rows get the height of their lines."""
+    for c, (h, w) in enumerate(zip(headers, widths)):
+        ws.write_string(top, c, h, fmt["head"])
+        ws.set_column(c, c, w)
+    # A header that wraps gets the height of its lines (spreadsheets do not grow rows for wrapped
+    # text that a program wrote): about one character per width unit, 15 points a line.
+    lines = max((len(textwrap.wrap(h, max(int(w) - 1, 1))) for h, w in zip(headers, widths)), default=1)
+    if lines > 1:
+        ws.set_row(top, 15 * lines)
+    r = top
+    for r, rec in enumerate(records, start=top + 1):
+        if wrap:
+            lines = max(len(textwrap.wrap(rec[c], max(int(widths[c] * 1.1) - 1, 1))) if isinstance(rec[c], str) else 1
+                        for c in wrap)
+            if lines > 1:
+                ws.set_row(r, 13 * lines)
+        for c, v in enumerate(rec):
+            if isinstance(v, str):
+                if v:
+                    other = highlight.get(c) if highlight else None
+                    differs = other is not None and fold(str(rec[other])) != fold(v)
+                    ws.write_string(r, c, v, fmt["diff"] if differs else (fmt["wrap"] if c in wrap else fmt["cell"]))
+            elif isinstance(v, (bool, np.bool_)):
+                continue
+            elif isinstance(v, (int, np.integer)):
+                ws.write_number(r, c, int(v), fmt["int"])
+            elif isinstance(v, (float, np.floating)) and v == v:   # a rate (NaN stays empty)
+                ws.write_number(r, c, float(v), fmt["pct"])
+    ws.freeze_panes(top + 1, 0)
+    if filter_ and r > top:
+        ws.autofilter(top, 0, r, len(headers) - 1)
+    return r
+
+
+def page(ws, repeat_row: int | None, run_date: str, landscape: bool = True) -> None:
+    """Printed by the police and the wards: A4, one page wide, the header on every page, the
+    page number and the run date in the footer."""
+    if landscape:
+        ws.set_landscape()
+    ws.set_paper(9)
+    ws.fit_to_pages(1, 0)
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.6)
+    if repeat_row is not None:
+        ws.repeat_rows(repeat_row)
+    ws.set_footer(f"&L&8Kết quả đối chiếu ngày {run_date}&R&8Trang &P/&N")
