@@ -168,7 +168,7 @@ def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campa
                                 found.people)
     t0 = time.perf_counter()
     extras = Extras(units=found.units, cadres=found.cadres, households=found.households,
-                    history=warehouse.unit_history(db), campaign=campaign)
+                    history=warehouse.unit_history(db), campaign=campaign, groups=found.groups)
     path = report_task(out, run_id, found, summary, data, linked, extras)
     seconds["report"] = time.perf_counter() - t0
     seconds["total"] += seconds["report"]

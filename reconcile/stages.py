@@ -56,6 +56,7 @@ class Found:
     cadres: pd.DataFrame
     households: pd.DataFrame
     people: pd.DataFrame
+    groups: pd.DataFrame | None = None   # findings.progress.group_figures: each listed group's figures
 
 
 def read(inbox_dir: str | Path) -> Inbox:
@@ -137,12 +138,13 @@ def find(inbox: Inbox, linked: Linked, as_of: dt.date, campaign: Campaign = DEFA
     findings = sort_findings(pd.concat([per_row, units], ignore_index=True))
     wards = ward_results(recs, inbox.registry.wards, as_of, campaign.eligible_age)
     households = household_members(people, recs, as_of, campaign.eligible_age)
-    cadres = cadre_progress(cadre_groups(inbox.assignments, people), group_figures(matches, recs, as_of, campaign),
-                            inbox.registry.groups, recs, as_of, campaign)
+    groups = group_figures(matches, recs, as_of, campaign)
+    cadres = cadre_progress(cadre_groups(inbox.assignments, people), groups, inbox.registry.groups, recs, as_of,
+                            campaign)
     status = recs.drop_duplicates("identity_id").set_index("identity_id")["status"]
     per_unit = unit_results(wards, inbox.registry.agencies, people, households, cadres, inbox.registry.groups,
                             findings, status)
-    return Found(matches, findings, wards, per_unit, cadres, households, people)
+    return Found(matches, findings, wards, per_unit, cadres, households, people, groups)
 
 
 def summary_of(run_id: str, as_of: dt.date, inbox: Inbox, matches: pd.DataFrame, findings: pd.DataFrame,

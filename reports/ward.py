@@ -58,6 +58,7 @@ class WardBook:
     rejected: list
     withheld: list
     campaign: Campaign
+    group_figures: pd.DataFrame | None = None   # findings.progress.group_figures of the ward
 
 
 def _value(field: str, v: str) -> str:
@@ -176,11 +177,17 @@ def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, run_date: str) -> N
     by_group = dict(tuple(cad.groupby("group_no"))) if len(cad) else {}
     groups = book.groups.assign(_n=pd.to_numeric(book.groups["group_no"], errors="coerce")).sort_values(
         ["quarter", "_n"], kind="stable")
+    figures = (book.group_figures.set_index("group_no") if book.group_figures is not None
+               else pd.DataFrame(columns=["eligible", "activated", "rate", "not_listed"]))
     for g in groups.itertuples():
         c = by_group.get(g.group_no)
         if c is None or not len(c):
-            records.append([g.quarter, g.group_no, "Chưa có cán bộ phụ trách", "", "", 0, 0, float("nan"), 0,
-                            "Chưa có cán bộ phụ trách"])
+            listed = g.group_no in figures.index
+            fig = figures.loc[g.group_no] if listed else None
+            records.append([g.quarter, g.group_no, "Chưa có cán bộ phụ trách", "", "",
+                            int(fig["eligible"]) if listed else 0, int(fig["activated"]) if listed else 0,
+                            float(fig["rate"]) if listed else float("nan"), int(fig["not_listed"]) if listed else 0,
+                            STATE_LABELS["open"] if listed else STATE_LABELS["no_list"]])
             continue
         first = c.iloc[0]
         records.append([g.quarter, g.group_no, ", ".join(dict.fromkeys(c["cadre_name"])), first["phase"],

@@ -42,6 +42,7 @@ class Extras:
     households: pd.DataFrame | None = None
     history: pd.DataFrame | None = None
     campaign: Campaign = field(default_factory=lambda: DEFAULT_CAMPAIGN)
+    groups: pd.DataFrame | None = None   # findings.progress.group_figures
 
 
 def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findings: pd.DataFrame,
@@ -81,6 +82,7 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
             details=wd, findings=wf, not_listed=by_ward["not_listed"].get(code, not_listed.iloc[:0]),
             visits=by_ward["visits"].get(code, visits.iloc[:0]),
             groups=data.registry.groups[data.registry.groups["ward_code"] == code],
+            group_figures=(extras.groups[extras.groups["ward_code"] == code] if extras.groups is not None else None),
             cadres=cadres[cadres["ward_code"] == code] if cadres is not None else None,
             history=history, rejected=own, withheld=withheld_lines(summary, code), campaign=extras.campaign)
         jobs.append((out / f"{code}_{slug}.xlsx", book))
@@ -120,25 +122,27 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
                           f"không hợp lệ {vi_int(rows['invalid'])}")
     by_ward = findings.groupby(["ward_code", "code"]).size().unstack(fill_value=0)
     codes = [c for c in CODE_LABELS if c in by_ward.columns]
+    n_findings = findings.groupby("ward_code").size()
     ranked = wards.assign(rank_=wards["rate"].rank(ascending=False, method="min").astype(int))
-    headers = (["Mã đơn vị", "Phường/xã", "Chỉ tiêu", "Đủ 14 tuổi", "Đã kích hoạt", "Tỷ lệ so với chỉ tiêu",
-                "Xếp hạng"] + [CODE_LABELS[c] for c in codes])
-    records = []
-    for w in ranked.itertuples():
-        counts = [int(by_ward.at[w.ward_code, c]) if w.ward_code in by_ward.index else 0 for c in codes]
-        records.append([w.ward_code, w.ward_name, int(w.target), int(w.eligible), int(w.activated), float(w.rate),
-                        int(w.rank_)] + counts)
+    headers = ["Mã đơn vị", "Phường/xã", "Chỉ tiêu", "Đủ 14 tuổi", "Đã kích hoạt", "Tỷ lệ so với chỉ tiêu",
+               "Tỷ lệ so với đủ 14 tuổi", "Xếp hạng", "Còn thiếu so với chỉ tiêu", "Số sai lệch"]
+    records = [[w.ward_code, w.ward_name, int(w.target), int(w.eligible), int(w.activated), float(w.rate),
+                w.activated / w.eligible if w.eligible else float("nan"), int(w.rank_),
+                max(int(w.target) - int(w.activated), 0), int(n_findings.get(w.ward_code, 0))]
+               for w in ranked.itertuples()]
     top = 5
-    last = table(ws, fmt, top, headers, records, [10, 26, 11, 11, 12, 11, 8] + [13] * len(codes))
+    last = table(ws, fmt, top, headers, records, [10, 26, 11, 11, 12, 11, 11, 8, 12, 10])
     # the city's total row, with the same figures as the line above
     t = last + 1
     ws.write_string(t, 1, "Toàn thành phố", fmt["total"])
     for c, key in ((2, "target"), (3, "eligible"), (4, "activated")):
         ws.write_number(t, c, total[key], fmt["total"])
     ws.write_number(t, 5, total["rate"], fmt["totalpct"])
-    for j, code in enumerate(codes):
-        ws.write_number(t, 7 + j, int(by_ward[code].sum()), fmt["total"])
-    page(ws, top, run_date)
+    if total["eligible"]:
+        ws.write_number(t, 6, total["activated"] / total["eligible"], fmt["totalpct"])
+    ws.write_number(t, 8, max(total["target"] - total["activated"], 0), fmt["total"])
+    ws.write_number(t, 9, len(findings), fmt["total"])
+    page(ws, top, run_date, landscape=False)
     if records:
         chart = wb.add_chart({"type": "bar"})
         chart.add_series({"name": "Tỷ lệ kích hoạt so với chỉ tiêu", "categories": ["Tổng hợp", top + 1, 1, last, 1],
@@ -148,6 +152,13 @@ def _write_city(path: Path, summary: dict, wards: pd.DataFrame, findings: pd.Dat
         chart.set_y_axis({"reverse": True})
         chart.set_legend({"none": True})
         ws.insert_chart(t + 2, 1, chart, {"x_scale": 1.6, "y_scale": max(1.0, len(records) / 12)})
+    # every kind of finding per ward, on a sheet of its own (too wide for the first page)
+    fs = wb.add_worksheet("Sai lệch theo phường")
+    frecs = [[w.ward_code, w.ward_name] + [int(by_ward.at[w.ward_code, c]) if w.ward_code in by_ward.index else 0
+                                           for c in codes] for w in wards.itertuples()]
+    frecs.append(["", "Toàn thành phố"] + [int(by_ward[c].sum()) for c in codes])
+    table(fs, fmt, 0, ["Mã đơn vị", "Phường/xã"] + [CODE_LABELS[c] for c in codes], frecs, [10, 24] + [12] * len(codes))
+    page(fs, 0, run_date)
     _trend_sheet(wb, fmt, extras.history, run_date)
     if extras.units is not None:
         _agencies_sheet(wb, fmt, extras.units, run_date)

@@ -38,6 +38,8 @@ def _para(doc_or_cell, text: str = "", bold=False, italic=False, size=13, align=
 
 def _widths(tbl, cm: list[float]) -> None:
     tbl.autofit = False
+    for col, w in zip(tbl.columns, cm):   # the grid (what LibreOffice follows) and each cell (Word)
+        col.width = Cm(w)
     for row in tbl.rows:
         for cell, w in zip(row.cells, cm):
             cell.width = Cm(w)
