@@ -85,7 +85,7 @@ def review_rows(book: WardBook) -> pd.DataFrame:
 
 def write_ward(path: Path, book: WardBook) -> None:
     w = book.ward
-    wb = xlsxwriter.Workbook(str(path))
+    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})   # rows are written in order
     fmt = formats(wb)
     run_date = vi_date(book.as_of)
     review = review_rows(book)

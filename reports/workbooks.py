@@ -23,9 +23,10 @@ from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, LAYOUT_LABELS, RULE_LAB
 from reports.ward import WardBook, write_ward
 from reports.xlsx import formats, page, table
 
-# Ward workbooks are Python per cell (xlsxwriter): past this many person-rows they are written by
-# a pool of processes, one workbook per task.
-PARALLEL_MIN_ROWS = 200_000
+# Ward workbooks are Python per cell (xlsxwriter, ~9 cells a person-row across their sheets): past
+# this many person-rows they are written by a pool of processes, one workbook per task (a city's
+# ~160k rows take ~25 s on one core; starting the pool costs about a second).
+PARALLEL_MIN_ROWS = 50_000
 
 
 def _slug(text: str) -> str:
