@@ -71,17 +71,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_summary(folder: Path) -> None:
+    from reports.labels import CODE_LABELS, vi_int
+
     s = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     r = s["rows"]
-    print(f"Đã đọc {r['read']:,} dòng: khớp {r['matched']:,}, cần xem xét {r['review']:,}, "
-          f"không tìm thấy {r['unmatched']:,}, không hợp lệ {r['invalid']:,}.", file=sys.stderr)
+    print(f"Đã đọc {vi_int(r['read'])} dòng: khớp {vi_int(r['matched'])}, cần xem xét {vi_int(r['review'])}, "
+          f"không tìm thấy {vi_int(r['unmatched'])}, không hợp lệ {vi_int(r['invalid'])}.", file=sys.stderr)
     total = sum(s["findings"].values())
-    top = ", ".join(f"{k} {v:,}" for k, v in sorted(s["findings"].items(), key=lambda kv: -kv[1])[:6])
-    print(f"Sai lệch: {total:,} ({top}).", file=sys.stderr)
+    top = "; ".join(f"{CODE_LABELS.get(k, k)} {vi_int(v)}"
+                    for k, v in sorted(s["findings"].items(), key=lambda kv: -kv[1])[:6])
+    print(f"Sai lệch: {vi_int(total)} ({top}).", file=sys.stderr)
     files = s["files"]
+    seconds = f"{s['seconds'].get('total', 0):.1f}".replace(".", ",")
     print(f"Tệp: {len(files['read'])} đã đọc, {len(files['rejected'])} bị từ chối, "
-          f"{len(files['superseded'])} được thay thế. Thời gian: {s['seconds'].get('total', 0):.1f} giây.",
-          file=sys.stderr)
+          f"{len(files['superseded'])} được thay thế. Thời gian: {seconds} giây.", file=sys.stderr)
 
 
 def cmd_run(args) -> int:
