@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
+import shutil
 import time
 import traceback
 from pathlib import Path
@@ -20,6 +22,7 @@ import warehouse
 from findings.campaign import load_campaign
 from intake.inbox import InboxError, parse_as_of
 from reconcile import stages
+from reconcile.faults import pause_at
 from reports.notices import NoticeData, write_notices
 from reports.workbooks import Extras, write_human_reports
 
@@ -112,6 +115,7 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
               campaign: str | None = None) -> str:
     """One reconciliation: inbox → read → validate → normalise → link → findings → store → report.
     ``campaign``: a campaign settings file (phase due dates; default dispatch 969's)."""
+    os.umask(0o077)   # private by default, also when a deployment's worker runs the flow (issue 14)
     db = db or warehouse.default_db_url()
     settings = load_campaign(campaign)
     warehouse.ensure_schema(db)
@@ -126,6 +130,8 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
         clock = now
 
     with warehouse.run_lock(db):
+        _crash_dead_runs(db)
+        pause_at("read")
         data = read_task(inbox)
         lap("read")
         day = parse_as_of(as_of, data.export["export_date"])
@@ -140,6 +146,34 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
     return path
 
 
+def _crash_dead_runs(db: str) -> None:
+    """A run of this flow on this warehouse still RUNNING in Prefect while we hold the
+    warehouse's lock died without saying so (killed, machine down): mark it Crashed (issue 14).
+    Runs on other warehouses are left alone; Prefect being unreachable never stops a run."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+    from prefect.context import get_run_context
+    from prefect.states import Crashed
+
+    try:
+        me = get_run_context().flow_run.id
+        with get_client(sync_client=True) as client:
+            running = client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["reconcile"])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.RUNNING]))))
+            for run in running:
+                if run.id != me and (run.parameters.get("db") or warehouse.default_db_url()) == db:
+                    client.set_flow_run_state(run.id, Crashed(message="process died: found by a later run"),
+                                              force=True)
+                    get_run_logger().warning("flow run %s was left running by a dead process: marked crashed",
+                                             run.name)
+    except Exception as exc:  # noqa: BLE001 - housekeeping, never a reason to stop a run
+        get_run_logger().warning("could not check for dead runs (%s)", type(exc).__name__)
+
+
 def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campaign) -> str:
     prepared = validate_task(data)
     stages.release_raw(data)
@@ -150,27 +184,34 @@ def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campa
     found = findings_task(data, linked, day, campaign)
     matches, findings, wards = found.matches, found.findings, found.wards
     lap("findings")
-    summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues,
-                                found.people)
-    store_task(db, warehouse.RunData(
-        run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
-        seconds=dict(seconds), summary=summary, files=data.files,
-        rows=stages.warehouse_rows(linked, matches), findings=findings, wards=wards, units=found.units,
-        identity_export=warehouse.IdentityExport(
-            export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
-            sha256=data.export["sha256"], records=data.identity),
-        decisions=new_decisions,
-    ))
-    lap("store")
+    # All or nothing (issue 14): the run folder is written whole and renamed into place first;
+    # only then does the warehouse call the run completed. A crash before the rename leaves no
+    # folder and no run; between the rename and the commit, a folder the next run of the same
+    # inbox replaces, and no completed run; a failed store takes the folder back.
     seconds["report"] = 0.0
     seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
     summary = stages.summary_of(run_id, day, data, matches, findings, wards, seconds, prepared.unit_issues,
                                 found.people)
-    t0 = time.perf_counter()
     extras = Extras(units=found.units, cadres=found.cadres, households=found.households,
-                    history=warehouse.unit_history(db), campaign=campaign, groups=found.groups)
+                    history=stages.history_with(warehouse.unit_history(db), found.units, day, run_id),
+                    campaign=campaign, groups=found.groups)
     path = report_task(out, run_id, found, summary, data, linked, extras)
-    seconds["report"] = time.perf_counter() - t0
-    seconds["total"] += seconds["report"]
+    lap("report")
+    try:
+        pause_at("store")
+        store_task(db, warehouse.RunData(
+            run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
+            seconds=dict(seconds), summary=summary, files=data.files,
+            rows=stages.warehouse_rows(linked, matches), findings=findings, wards=wards, units=found.units,
+            identity_export=warehouse.IdentityExport(
+                export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
+                sha256=data.export["sha256"], records=data.identity),
+            decisions=new_decisions,
+        ))
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        raise
+    lap("store")
+    seconds["total"] = sum(v for k, v in seconds.items() if k != "total")
     stages.rewrite_seconds(Path(path), seconds)
     return path

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from intake.guard import GUARDED_SUFFIXES, guarded as guard
 from intake.households import RAW_COLUMNS, current_submissions, path_wards, read_household_file
 from intake.identity import ExportFile, IdentityExportError, choose_export, peek_export_date, read_export
 from intake.registry import Registry, read_registry
@@ -66,11 +67,48 @@ def _sha256(path: Path) -> str:
     return h.hexdigest()
 
 
-def _people_files(root: Path, folder: str) -> list[Path]:
+# Entries of the inbox that are not read, and why (named in the ledger, never silently dropped).
+NOT_FOLLOWED = ("Là liên kết (symlink) tới nơi khác: không đọc để không ra khỏi thư mục hộp thư; hãy chép "
+                "chính tệp vào thư mục.")
+HIDDEN_ENTRY = "Tệp/thư mục ẩn hoặc tệp tạm của Office (tên bắt đầu bằng '.' hoặc '~$'): bỏ qua."
+NOT_A_FILE = "Không phải tệp thường (thiết bị, ống dẫn…): bỏ qua."
+
+
+def _walk(root: Path, folder: str) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """Regular files under ``root/folder`` (any depth, sorted), following no symlink, and the
+    entries not read with their reason: symlinks (files or folders), hidden entries and Office
+    lock files, anything that is not a regular file. Stays inside the inbox (issue 14)."""
     base = root / folder
+    if base.is_symlink():
+        return [], [(base, NOT_FOLLOWED)]
     if not base.is_dir():
-        return []
-    return sorted(p for p in base.rglob("*") if p.is_file() and not p.name.startswith(("~$", ".")))
+        return [], []
+    files, skipped = [], []
+    for top, dirs, names in os.walk(base, followlinks=False):
+        here = Path(top)
+        for d in list(dirs):
+            p = here / d
+            if p.is_symlink():
+                skipped.append((p, NOT_FOLLOWED))
+                dirs.remove(d)
+            elif d.startswith("."):
+                skipped.append((p, HIDDEN_ENTRY))
+                dirs.remove(d)
+        for n in names:
+            p = here / n
+            if p.is_symlink():
+                skipped.append((p, NOT_FOLLOWED))
+            elif n.startswith(("~$", ".")):
+                skipped.append((p, HIDDEN_ENTRY))
+            elif not p.is_file():
+                skipped.append((p, NOT_A_FILE))
+            else:
+                files.append(p)
+    return sorted(files), sorted(skipped)
+
+
+def _people_files(root: Path, folder: str) -> list[Path]:
+    return _walk(root, folder)[0]
 
 
 def preflight(root: Path) -> None:
@@ -142,6 +180,9 @@ def read_inbox(root: Path) -> Inbox:
         "reviews": read_review_file,
     }
     listed = {folder: [(entry(p, folder), p) for p in _people_files(root, folder)] for folder in readers}
+    # What is not read is named: a link may point at a list (its ward's findings are withheld);
+    # hidden files and Office lock files are junk, skipped without withholding anything.
+    not_read = [(folder, p, why) for folder in ("identity", *readers) for p, why in _walk(root, folder)[1]]
     households_end = len(ledger)  # where the ledger lists superseded household sheets
     with _reader_pool([e for files in listed.values() for e, _ in files]) as pool:
         results = {folder: _read_all(readers[folder], files, pool) for folder, files in listed.items()}
@@ -182,6 +223,19 @@ def read_inbox(root: Path) -> Inbox:
                                           "row_count": 0})
 
         ledger_sheets: list[dict] = []
+        for folder, p, why in not_read:
+            e = {c: None for c in FILE_COLUMNS}
+            e.update(source=p.relative_to(root).as_posix(), sheet="", kind=folder, sha256="", size_bytes=0,
+                     replaced_by="", row_count=0)
+            ledger.append(e)
+            if why == HIDDEN_ENTRY:
+                e.update(status="skipped", reason=why)
+                sheets.append({"source": e["source"], "sheet": "", "status": "skipped", "reason": why,
+                               "rows": {}, "notes": []})
+            elif folder in ("households", "assignments", "staff"):
+                refuse(folder, e, (why, None))
+            else:
+                reject(e, why)
 
         # Household lists.
         subs = []
@@ -281,17 +335,27 @@ def _read_one(read, path: Path, source: str) -> tuple[bool, object]:
 
 
 def _read_all(read, files: list[tuple[dict, Path]], pool: ProcessPoolExecutor | None):
-    """(ledger entry, (ok, result of ``_read_one``)) for each file, in order. With a pool, every
-    file is submitted now and read in the background; ``read`` must then be picklable."""
+    """(ledger entry, (ok, result of ``_read_one``)) for each file, in order. Formats no scan
+    bounds are read in a guarded child process (intake.guard). With a pool, every other file is
+    submitted now and read in the background; ``read`` must be picklable."""
+    guarded = [p.suffix.lower() in GUARDED_SUFFIXES for _, p in files]
     if pool is None:
-        return ((e, _read_one(read, p, e["source"])) for e, p in files)
-    results = pool.map(_read_one, [read] * len(files), [p for _, p in files], [e["source"] for e, _ in files],
+        return ((e, guard(_read_one, read, p, e["source"]) if g else _read_one(read, p, e["source"]))
+                for (e, p), g in zip(files, guarded))
+    plain = [f for f, g in zip(files, guarded) if not g]
+    results = pool.map(_read_one, [read] * len(plain), [p for _, p in plain], [e["source"] for e, _ in plain],
                        chunksize=16)
-    return zip((e for e, _ in files), _resilient(results, read, files))
+    by_file = _resilient(results, read, plain)
+
+    def ordered():
+        for (e, p), g in zip(files, guarded):
+            yield e, (guard(_read_one, read, p, e["source"]) if g else next(by_file))
+    return ordered()
 
 
 def _resilient(results, read, files):
-    """The pool's results; should a worker die, the files it had not finished are read here."""
+    """The pool's results; should a worker die, the files it had not finished are read one by
+    one in guarded children, never in this process: one of them killed the worker."""
     done = 0
     try:
         for result in results:
@@ -299,7 +363,7 @@ def _resilient(results, read, files):
             yield result
     except BrokenProcessPool:
         for e, p in files[done:]:
-            yield _read_one(read, p, e["source"])
+            yield guard(_read_one, read, p, e["source"])
 
 
 def parse_as_of(text: str | None, export_date: str) -> dt.date:

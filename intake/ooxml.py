@@ -43,9 +43,18 @@ class Limits:
     max_cells: int = 6_000_000
     max_sheet_bytes: int = 256 << 20       # uncompressed XML of one sheet
     max_package_bytes: int = 512 << 20     # uncompressed total of the package
+    max_file_bytes: int = 100 << 20        # any people-made file, as sent (the largest ward file seen: ~4 MB)
+
+    @classmethod
+    def from_env(cls) -> "Limits":
+        """The defaults, each overridable by RECONCILE_<NAME> (e.g. RECONCILE_MAX_ROWS=500000)."""
+        import os
+
+        return cls(**{f: int(os.environ[f"RECONCILE_{f.upper()}"]) for f in cls.__dataclass_fields__
+                      if os.environ.get(f"RECONCILE_{f.upper()}", "").isdigit()})
 
 
-LIMITS = Limits()
+LIMITS = Limits.from_env()
 
 
 class PackageError(Exception):

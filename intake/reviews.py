@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 
 from intake.headers import header_key
+from reports.inert import uninert
 from intake.sheets import UnreadableFile, read_grids
 from matchers.text import fold
 
@@ -46,7 +47,7 @@ def read_review_file(path: Path, source: str) -> pd.DataFrame:
                         continue
                     row_no = cell("row")
                     records.append({
-                        "source": str(cell("source")), "sheet": str(cell("sheet")),
+                        "source": uninert(str(cell("source"))), "sheet": uninert(str(cell("sheet"))),
                         "row": int(float(row_no)) if str(row_no).strip() not in ("", "None") else None,
                         "identity_id": str(cell("identity_id")).strip().split(".")[0].zfill(12)
                         if str(cell("identity_id")).strip() else "",

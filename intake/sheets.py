@@ -68,6 +68,10 @@ class Grid:
 def read_grids(path: Path) -> list[Grid]:
     """Every sheet of the file, cleaned as the module docstring says. Raises UnreadableFile."""
     suffix = path.suffix.lower()
+    size = path.stat().st_size
+    if size > ooxml.LIMITS.max_file_bytes:   # checked before any parse (issue 14)
+        raise UnreadableFile(f"Tệp quá lớn ({size / 2**20:.0f} MB, giới hạn {ooxml.LIMITS.max_file_bytes / 2**20:.0f} MB): "
+                             "hãy tách danh sách thành nhiều tệp (mỗi tổ một tệp) rồi gửi lại.")
     if suffix in TEXT_SUFFIXES:
         try:
             rows, encoding = read_text_table(path.read_bytes())

@@ -72,6 +72,9 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
+MAX_CELL_CHARS = 131_072   # Python's csv default field limit; Excel's own cell limit is 32,767
+
+
 def _cells(text: str, delimiter: str) -> list[list[str]]:
     # A spreadsheet shows one row per record, even where a quoted cell spans lines.
     return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
@@ -157,7 +160,11 @@ def _decode_as(data: bytes, name: str) -> str:
 def read_text_table(data: bytes) -> tuple[list[list[str]], str | None]:
     """→ (rows of cells, legacy font to convert the text from: "tcvn3", "vni" or None)."""
     text, encoding = decode(data)
-    rows = _cells(text, sniff_delimiter(text))
+    try:
+        rows = _cells(text, sniff_delimiter(text))
+    except csv.Error:   # a cell longer than MAX_CELL_CHARS (or a broken quote spanning the file)
+        raise TextFileError(f"Có ô dài hơn {MAX_CELL_CHARS:,} ký tự (hoặc dấu ngoặc kép không đóng) nên không "
+                            "đọc được tệp: hãy mở bằng Excel, kiểm tra rồi lưu lại.".replace(",", ".")) from None
     return rows, (encoding if encoding in legacy.ENCODINGS else None)
 
 

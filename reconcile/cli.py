@@ -61,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     sent.add_argument("--note", default=None)
     sent.add_argument("--db", default=None)
 
+    pr = sub.add_parser("prune", help="retention: keep the newest N completed runs, delete the rest")
+    pr.add_argument("--keep", type=int, required=True, metavar="N")
+    pr.add_argument("--out", type=Path, default=None, help="also remove the pruned runs' folders under OUT")
+    pr.add_argument("--db", default=None)
+
     hist = sub.add_parser("history", help="activation rate per ward per night, or every figure of one unit")
     hist.add_argument("--db", default=None)
     hist.add_argument("--unit", default=None, metavar="CODE",
@@ -166,6 +171,24 @@ def cmd_notice_sent(args) -> int:
     return 0
 
 
+def cmd_prune(args) -> int:
+    import shutil
+
+    import warehouse
+
+    try:
+        removed = warehouse.prune(args.db or warehouse.default_db_url(), args.keep)
+    except warehouse.WarehouseError as exc:
+        print(f"reconcile: error: {exc}", file=sys.stderr)
+        return 2
+    for run_id in removed:
+        if args.out is not None and (args.out / run_id).is_dir() and not (args.out / run_id).is_symlink():
+            shutil.rmtree(args.out / run_id)
+    print(f"pruned {len(removed)} run(s), kept the newest {args.keep}"
+          + (f"; their folders removed from {args.out}" if args.out is not None and removed else ""), file=sys.stderr)
+    return 0
+
+
 def cmd_history(args) -> int:
     import warehouse
 
@@ -190,13 +213,16 @@ def cmd_history(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Private by default (issue 14): what this process writes (warehouse, run folders, workbooks,
+    # notices, lock files) is its owner's alone; an operator widens access on purpose.
+    os.umask(0o077)
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
     # Prefect's local ephemeral API: a slow, busy 2-core machine needs more than the default 20 s,
     # and this machine must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     handler = {"run": cmd_run, "demo-data": cmd_demo, "template": cmd_template, "bench": cmd_bench, "db": cmd_db, "history": cmd_history,
-               "notice-sent": cmd_notice_sent}[args.command]
+               "notice-sent": cmd_notice_sent, "prune": cmd_prune}[args.command]
     return handler(args)
 
 

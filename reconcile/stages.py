@@ -230,6 +230,15 @@ def warehouse_rows(linked: Linked, matches: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def history_with(history: pd.DataFrame, units: pd.DataFrame, as_of: dt.date, run_id: str) -> pd.DataFrame:
+    """The warehouse's per-unit history (warehouse.unit_history) with this run's night in it:
+    the reports are written before the run is stored."""
+    now = units.assign(as_of=as_of, run_id=run_id)
+    past = history[history["as_of"].astype(str) != as_of.isoformat()] if len(history) else history
+    frames = [f for f in (past, now) if len(f)]
+    return pd.concat(frames, ignore_index=True) if frames else now
+
+
 def rewrite_seconds(folder: Path, seconds: dict[str, float]) -> None:
     """Put the final timings (report and total included) into summary.json, atomically."""
     path = folder / "summary.json"

@@ -14,6 +14,8 @@ from pathlib import Path
 import pandas as pd
 
 from findings.rows import FINDING_COLUMNS
+from reconcile.faults import pause_at
+from reports.inert import inert_frame
 
 MATCH_COLUMNS = ["source", "sheet", "row", "ward_code", "group_no", "match_status", "identity_id",
                  "method", "score", "reported_status", "system_status"]
@@ -51,26 +53,43 @@ def sort_findings(findings: pd.DataFrame) -> pd.DataFrame:
     return f[DISCREPANCY_COLUMNS].reset_index(drop=True)
 
 
+def _remove_stale(out_root: Path) -> None:
+    """Half-written folders of runs that crashed (killed while writing, or between replacing
+    and removing an old folder): the next run removes them, personal data and all. Runs on one
+    warehouse are serialised by its lock, so none of these belongs to a run in progress."""
+    for p in out_root.iterdir():
+        if p.name.startswith(".") and p.name.endswith((".partial", ".old")) and p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _csv(frame: pd.DataFrame, path: Path) -> None:
+    """RFC 4180 CSV: CRLF line ends, so a field holding a CR or LF (a hostile file name) is
+    quoted; every text cell from input made inert (reports.inert)."""
+    inert_frame(frame).to_csv(path, index=False, encoding="utf-8", lineterminator="\r\n")
+
+
 def write_run_folder(out_root: Path, run_id: str, matches: pd.DataFrame, findings: pd.DataFrame,
                      summary: dict, extra=None, tables: dict[str, pd.DataFrame] | None = None) -> Path:
     """Write everything into <out>/.<run_id>.partial, then rename to <out>/<run_id>.
     ``tables``: more CSVs by file name (units.csv, cadres.csv, ...). ``extra(folder)`` writes
     the human reports into the same folder before the rename."""
     out_root.mkdir(parents=True, exist_ok=True)
+    _remove_stale(out_root)
     final = out_root / run_id
     tmp = out_root / f".{run_id}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
     try:
-        matches.to_csv(tmp / "matches.csv", index=False, encoding="utf-8")
+        _csv(matches, tmp / "matches.csv")
         f = findings.copy()
         f["row"] = pd.to_numeric(f["row"], errors="coerce").astype("Int64")
-        f.to_csv(tmp / "discrepancies.csv", index=False, encoding="utf-8")
+        _csv(f, tmp / "discrepancies.csv")
         (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         for name, frame in (tables or {}).items():
-            frame.to_csv(tmp / name, index=False, encoding="utf-8")
+            _csv(frame, tmp / name)
         if extra is not None:
             extra(tmp)
+        pause_at("rename")
         if final.exists():  # the same inbox and date again: replace, never duplicate
             old = out_root / f".{run_id}.old"
             shutil.rmtree(old, ignore_errors=True)

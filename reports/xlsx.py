@@ -9,6 +9,7 @@ import textwrap
 import numpy as np
 
 from matchers.text import fold
+from reports.inert import inert
 from reports.labels import XL_INT, XL_PCT
 
 
@@ -57,6 +58,7 @@ def table(ws, fmt: dict, top: int, headers: list[str], records, widths: list[int
                 ws.set_row(r, 13 * lines)
         for c, v in enumerate(rec):
             if isinstance(v, str):
+                v = inert(v)
                 if v:
                     other = highlight.get(c) if highlight else None
                     differs = other is not None and fold(str(rec[other])) != fold(v)

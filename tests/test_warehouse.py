@@ -590,3 +590,25 @@ def test_sigkill_mid_store_leaves_only_complete_runs(db_url):
     assert runs == [[done.run_id, "completed", 500], [after.run_id, "completed", 3_000]]
     assert _count(db_url, "person_rows") == 3_500 and _count(db_url, "identity_records") == 7_000
     assert warehouse.history(db_url)["run_id"].nunique() == 2
+
+
+def test_prune_keeps_the_newest_runs_and_drops_what_no_kept_run_needs(db_url):
+    """Retention (issue 14): older runs go whole, with the identity snapshots only they used."""
+    import sqlalchemy as sa
+
+    old_export = make_identity(400, seed=31, export_date="2023-10-18")
+    new_export = make_identity(400, seed=32, export_date="2023-10-25")
+    for i, (as_of, export) in enumerate([("2023-10-23", old_export), ("2023-10-24", new_export),
+                                         ("2023-10-25", new_export)]):
+        warehouse.store_run(db_url, make_run(200, 50, identity=export, as_of=as_of, seed=40 + i,
+                                             run_id=f"{as_of.replace('-', '')}-000000000{i}"))
+    assert warehouse.prune(db_url, 2) == ["20231023-0000000000"]
+    assert sorted(warehouse.history(db_url)["as_of"].astype(str).unique()) == ["2023-10-24", "2023-10-25"]
+    with engine_for(db_url).connect() as conn:
+        exports = conn.execute(sa.text("select export_date from identity_exports")).scalars().all()
+        orphans = conn.execute(sa.text("select count(*) from person_rows where run_key not in "
+                                       "(select id from runs)")).scalar_one()
+    assert [str(e) for e in exports] == ["2023-10-25"] and orphans == 0
+    assert warehouse.prune(db_url, 2) == []
+    with pytest.raises(warehouse.WarehouseError):
+        warehouse.prune(db_url, 0)

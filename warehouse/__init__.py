@@ -13,11 +13,11 @@ from warehouse.errors import SchemaOutdated, WarehouseBusy, WarehouseError
 from warehouse.lock import run_lock
 from warehouse.queries import history, history_query, load_decisions, unit_history
 from warehouse.schema import current_revision, downgrade, ensure_schema, head_revision, upgrade
-from warehouse.store import IdentityExport, RunData, mark_failed, record_notice, store_run
+from warehouse.store import IdentityExport, RunData, mark_failed, prune, record_notice, store_run
 
 __all__ = [
     "IdentityExport", "RunData", "SchemaOutdated", "WarehouseBusy", "WarehouseError",
     "current_revision", "default_db_url", "downgrade", "ensure_schema", "head_revision", "history",
-    "history_query", "load_decisions", "unit_history", "mark_failed", "record_notice", "redact", "run_lock",
+    "history_query", "load_decisions", "unit_history", "mark_failed", "prune", "record_notice", "redact", "run_lock",
     "store_run", "upgrade",
 ]

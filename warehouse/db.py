@@ -78,11 +78,24 @@ def dispose_all() -> None:
         _engines.clear()
 
 
+def _owner_only(path: Path) -> None:
+    """The warehouse holds the whole identity export (phones, addresses): owner-only, whatever
+    umask created it (issue 14; a new one is created under the process's umask 077). A file that
+    is not ours to change is left as it is."""
+    for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm"), Path(f"{path}.lock")):
+        try:
+            if p.exists():
+                os.chmod(p, 0o600)
+        except OSError:
+            pass
+
+
 def _create(url: URL) -> Engine:
     if backend(url) == "sqlite":
         path = sqlite_path(url)
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
+            _owner_only(path)
             engine = sa.create_engine(url, poolclass=NullPool, hide_parameters=True,
                                       connect_args={"timeout": SQLITE_BUSY_SECONDS})
         else:

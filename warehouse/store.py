@@ -406,3 +406,43 @@ def record_notice(db_url: str, run_id: str, unit_code: str, unit_kind: str, chan
         conn.execute(sa.insert(Notice.__table__).values(
             run_key=run_key, unit_code=unit_code, unit_kind=unit_kind, channel=channel, document=document,
             note=note, sent_at=_utc(sent_at) or _now()))
+
+
+def prune(db_url: str, keep: int) -> list[str]:
+    """Retention (docs/security.md): keep the newest ``keep`` completed runs (by as_of, then when
+    stored) whole; delete every older run's rows (person-rows, matches, findings, files, results,
+    notices) and every identity snapshot no kept run refers to. Failed runs older than the
+    oldest kept run go too. → the run ids removed. Raises WarehouseError."""
+    if keep < 1:
+        raise WarehouseError("prune: --keep must be at least 1 (the newest run is always kept)")
+    ensure_schema(db_url)
+    runs = Run.__table__
+    removed: list[str] = []
+    try:
+        with write_connection(engine_for(db_url)) as conn, conn.begin():
+            done = conn.execute(sa.select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.stored_at)
+                                .where(runs.c.status == "completed")
+                                .order_by(runs.c.as_of.desc(), runs.c.stored_at.desc())).all()
+            if len(done) <= keep:
+                return []
+            kept = done[:keep]
+            oldest = min(r.stored_at for r in kept)
+            old = [r for r in done[keep:]] + conn.execute(
+                sa.select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.stored_at)
+                .where(runs.c.status == "failed", runs.c.stored_at < oldest)).all()
+            for r in old:
+                _delete_run_rows(conn, r.id)
+                conn.execute(sa.delete(Notice.__table__).where(Notice.__table__.c.run_key == r.id))
+                conn.execute(sa.delete(runs).where(runs.c.id == r.id))
+                removed.append(r.run_id)
+            used = sa.select(runs.c.identity_export_id).where(runs.c.identity_export_id.is_not(None))
+            exports = IdentityExportRow.__table__
+            stale = [e for (e,) in conn.execute(sa.select(exports.c.id).where(exports.c.id.not_in(used)))]
+            if stale:
+                conn.execute(sa.delete(IdentityRecord.__table__).where(IdentityRecord.__table__.c.export_id.in_(stale)))
+                conn.execute(sa.delete(exports).where(exports.c.id.in_(stale)))
+    except WarehouseError:
+        raise
+    except _DB_ERRORS as exc:
+        raise _wrap("pruning", "", exc) from exc
+    return removed

@@ -1,0 +1,199 @@
+"""Files written to hurt (issue 14): nothing executable reaches an output cell, nothing outside
+the inbox is read, and what is not read is named with its reason."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import os
+from pathlib import Path
+
+import openpyxl
+from docx import Document
+
+from intake.inbox import read_inbox
+from reconcile import stages
+from reports.notices import NoticeData, write_notices
+from reports.workbooks import Extras, write_human_reports
+from tests.workbooks import CANONICAL_HEADER, minimal_inbox, person, title_block, write_xlsx
+
+HOSTILE = ("=", "+", "-", "@")
+
+
+def _hostile_inbox(root: Path) -> Path:
+    inbox = minimal_inbox(root)
+    people = [person(1, "=1+1 Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234", "0912345678"),
+              person(2, "@SUM(A1) Trần Thị Hòa", dt.date(1987, 5, 1), "Nữ", "091187002345", relation="Vợ"),
+              person(3, "-2+3 Lê Văn Tư", dt.date(1990, 1, 1), "Nam", "091090009999", relation="Con")]
+    body = title_block("PHƯỜNG VĨNH THANH VÂN", "Tổ NDTQ số 01") + [CANONICAL_HEADER] + people
+    write_xlsx(inbox / "households" / "30733" / "=cmd|' C calc'!A0.xlsx", {"=cmd|' C calc'!A0": body})
+    write_xlsx(inbox / "households" / "30733" / "to\r02.xlsx", {"Tổ 2": title_block(
+        "PHƯỜNG VĨNH THANH VÂN", "Tổ NDTQ số 02") + [CANONICAL_HEADER, people[0]]})
+    return inbox
+
+
+def _outputs(inbox: Path, out: Path) -> Path:
+    data = read_inbox(inbox)
+    linked = stages.link_rows(stages.validate_and_normalize(data))
+    as_of = dt.date(2023, 10, 25)
+    found = stages.find(data, linked, as_of)
+    summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {}, people=found.people)
+
+    def human(folder: Path) -> None:
+        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary,
+                            Extras(found.units, found.cadres, found.households, groups=found.groups))
+        write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
+                                         summary, Extras().campaign))
+
+    return stages.write_outputs(out, "r", found.matches, found.findings, summary, extra=human,
+                                tables=stages.output_tables(found))
+
+
+def test_no_output_cell_begins_with_a_formula_sign(tmp_path):
+    run = _outputs(_hostile_inbox(tmp_path / "inbox"), tmp_path / "out")
+    cells = 0
+    for path in run.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as fh:
+            for row in csv.reader(fh):
+                for v in row:
+                    cells += 1
+                    assert not v.startswith(HOSTILE) or _number(v), (path.name, v)
+    for path in (run / "bao_cao").glob("*.xlsx"):
+        for ws in openpyxl.load_workbook(path).worksheets:
+            for row in ws.iter_rows(values_only=True):
+                for v in row:
+                    cells += 1
+                    assert not (isinstance(v, str) and v.startswith(HOSTILE)), (path.name, ws.title, v)
+    for path in (run / "thong_bao").rglob("*.docx"):
+        doc = Document(str(path))
+        for t in doc.tables:
+            for row in t.rows:
+                for c in row.cells:
+                    assert not c.text.startswith(HOSTILE), (path.name, c.text)
+    assert cells > 1000
+    # the names are still there, as text: a person reads "=1+1 Nguyễn Văn Hùng" as written
+    matches = list(csv.DictReader((run / "matches.csv").open(encoding="utf-8", newline="")))
+    assert {m["sheet"] for m in matches} == {"'=cmd|' C calc'!A0", "Tổ 2"}
+    # a carriage return in a file name stays inside its quoted field: one record per person-row
+    assert len(matches) == 4 and any("\r" in m["source"] for m in matches)
+
+
+def _number(v: str) -> bool:
+    try:
+        float(v)
+        return True
+    except ValueError:
+        return False
+
+
+def test_a_review_sheet_with_an_inert_sheet_name_comes_back_to_its_rows(tmp_path):
+    from intake.reviews import read_review_file
+
+    run = _outputs(_hostile_inbox(tmp_path / "inbox"), tmp_path / "out")
+    book = next((run / "bao_cao").glob("30733_*.xlsx"))
+    wb = openpyxl.load_workbook(book)
+    ws = wb["Xem xét"]
+    head = [c.value for c in ws[1]]
+    ws.append(["households/30733/=cmd|' C calc'!A0.xlsx", "'=cmd|' C calc'!A0", 8, "091085001234"]
+              + [None] * (head.index("Kết luận") - 4) + ["Đúng người"])
+    wb.save(tmp_path / "review.xlsx")
+    decisions = read_review_file(tmp_path / "review.xlsx", "reviews/review.xlsx")
+    frame = decisions if not isinstance(decisions, tuple) else decisions[0]
+    assert "=cmd|' C calc'!A0" in set(frame["sheet"])
+
+
+def test_nothing_outside_the_inbox_is_read_and_what_is_not_read_is_named(tmp_path):
+    inbox = minimal_inbox(tmp_path / "inbox")
+    body = title_block("PHƯỜNG VĨNH THANH VÂN", "Tổ NDTQ số 01") + [CANONICAL_HEADER,
+        person(1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234")]
+    write_xlsx(inbox / "households" / "30733" / "to_01.xlsx", {"Tổ 1": body})
+    outside = tmp_path / "outside"
+    write_xlsx(outside / "to_02.xlsx", {"Tổ 2": title_block("PHƯỜNG VĨNH THANH VÂN", "Tổ NDTQ số 02")
+                                        + [CANONICAL_HEADER, person(1, "Trần Thị Hòa", dt.date(1987, 5, 1), "Nữ",
+                                                                    "091187002345", relation="Chủ hộ")]})
+    os.symlink(outside / "to_02.xlsx", inbox / "households" / "30733" / "to_02.xlsx")
+    os.symlink(outside, inbox / "households" / "30733" / "ngoai")
+    os.symlink("/etc/passwd", inbox / "staff" / "DV0001.xlsx") if (inbox / "staff").exists() else \
+        ((inbox / "staff").mkdir(), os.symlink("/etc/passwd", inbox / "staff" / "DV0001.xlsx"))
+    (inbox / "households" / ".an").mkdir()
+    write_xlsx(inbox / "households" / ".an" / "to_03.xlsx", {"Tổ 3": body})
+    (inbox / "households" / "30733" / "~$to_01.xlsx").write_bytes(b"lock")
+    data = read_inbox(inbox)
+    assert data.households["name"].tolist() == ["Nguyễn Văn Hùng"]           # only the real list
+    rejected = {r["source"]: r["reason"] for r in data.rejected}
+    for link in ("households/30733/to_02.xlsx", "households/30733/ngoai", "staff/DV0001.xlsx"):
+        assert "symlink" in rejected[link], link
+    skipped = {s["source"] for s in data.sheets if s["status"] == "skipped"}
+    assert {"households/.an", "households/30733/~$to_01.xlsx"} <= skipped
+    # a link might have been a list: its ward's NOT_LISTED is withheld, nothing else
+    assert {g["source"] for g in data.gaps} >= {"households/30733/to_02.xlsx", "households/30733/ngoai"}
+    ledger = data.files.set_index("source")
+    assert ledger.loc["households/30733/to_02.xlsx", "sha256"] == ""          # never opened, never hashed
+
+
+def _ods(path: Path, rows_xml: str) -> Path:
+    import zipfile
+
+    ns = ('xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+          'xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" '
+          'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"')
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("mimetype", "application/vnd.oasis.opendocument.spreadsheet", compress_type=zipfile.ZIP_STORED)
+        z.writestr("META-INF/manifest.xml",
+                   '<?xml version="1.0" encoding="UTF-8"?><manifest:manifest xmlns:manifest="urn:oasis:names:tc:'
+                   'opendocument:xmlns:manifest:1.0" manifest:version="1.2"><manifest:file-entry manifest:full-path='
+                   '"/" manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/></manifest:manifest>')
+        z.writestr("content.xml", f'<?xml version="1.0" encoding="UTF-8"?><office:document-content {ns} '
+                                  f'office:version="1.2"><office:body><office:spreadsheet><table:table '
+                                  f'table:name="T">{rows_xml}</table:table></office:spreadsheet></office:body>'
+                                  '</office:document-content>')
+    return path
+
+
+def test_a_file_that_kills_its_reader_costs_that_file_only(tmp_path, monkeypatch):
+    """A 1.5 KB .ods whose rows repeat a million times with 16,384 filled columns each: the native
+    reader would ask for hundreds of GB and abort. Read in a guarded child under RLIMIT_AS, it is
+    rejected with its reason and every other row of the inbox is read; the run's own process
+    stays small."""
+    import resource
+
+    monkeypatch.setenv("RECONCILE_READER_MEMORY_MB", "1024")
+    inbox = minimal_inbox(tmp_path / "inbox")
+    body = title_block("PHƯỜNG VĨNH THANH VÂN", "Tổ NDTQ số 01") + [CANONICAL_HEADER,
+        person(1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234")]
+    write_xlsx(inbox / "households" / "30733" / "to_01.xlsx", {"Tổ 1": body})
+    cell = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+    bomb = _ods(inbox / "households" / "30733" / "to_02.ods",
+                f'<table:table-row>{cell}</table:table-row><table:table-row table:number-rows-repeated="1048570">'
+                '<table:table-cell table:number-columns-repeated="16384" office:value-type="string">'
+                '<text:p>y</text:p></table:table-cell></table:table-row>')
+    assert bomb.stat().st_size < 2000
+    data = read_inbox(inbox)
+    assert data.households["name"].tolist() == ["Nguyễn Văn Hùng"]
+    reason = {r["source"]: r["reason"] for r in data.rejected}["households/30733/to_02.ods"]
+    assert "dừng đột ngột" in reason or "bộ nhớ" in reason
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss < 1_500_000   # KB: under 1.5 GB
+
+
+def test_files_past_the_limits_are_rejected_before_parsing_with_their_reason(tmp_path, monkeypatch):
+    """Limits are settings: a file over RECONCILE_MAX_FILE_BYTES, and a CSV cell of 200,000
+    characters, are rejected with a reason a person can act on; the other list is read."""
+    from intake import ooxml
+
+    monkeypatch.setenv("RECONCILE_MAX_FILE_BYTES", str(64 * 1024))
+    monkeypatch.setattr(ooxml, "LIMITS", ooxml.Limits.from_env())   # read at call time
+    inbox = minimal_inbox(tmp_path / "inbox")
+    body = title_block("PHƯỜNG VĨNH THANH VÂN", "Tổ NDTQ số 01") + [CANONICAL_HEADER,
+        person(1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234")]
+    write_xlsx(inbox / "households" / "30733" / "to_01.xlsx", {"Tổ 1": body})
+    (inbox / "households" / "30733" / "to_02.csv").write_bytes(b"STT,H\xe1\xbb\x8d v\xc3\xa0 t\xc3\xaan\n" + b"1," + b"A" * 200_000 + b"\n")
+    (inbox / "households" / "30733" / "to_03.csv").write_bytes(b"x," * 40_000)
+    data = read_inbox(inbox)
+    assert data.households["name"].tolist() == ["Nguyễn Văn Hùng"]
+    reasons = {r["source"]: r["reason"] for r in data.rejected}
+    assert "quá lớn" in reasons["households/30733/to_02.csv"]        # 200 KB > 64 KB: not even parsed
+    monkeypatch.setattr(ooxml, "LIMITS", ooxml.Limits())
+    data = read_inbox(inbox)
+    reasons = {r["source"]: r["reason"] for r in data.rejected}
+    assert "ô dài hơn" in reasons["households/30733/to_02.csv"]
