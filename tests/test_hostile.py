@@ -197,3 +197,69 @@ def test_files_past_the_limits_are_rejected_before_parsing_with_their_reason(tmp
     data = read_inbox(inbox)
     reasons = {r["source"]: r["reason"] for r in data.rejected}
     assert "ô dài hơn" in reasons["households/30733/to_02.csv"]
+
+
+def test_an_inbox_of_hostile_files_loses_no_good_row_and_stays_small(tmp_path, monkeypatch):
+    """Every hostile kind of the issue in one inbox beside a good list: each is rejected with a
+    reason a person can act on, the good rows are all read, and the run's process (with its
+    guarded children) stays under 1.5 GB."""
+    import io
+    import resource
+    import zipfile
+
+    monkeypatch.setenv("RECONCILE_READER_MEMORY_MB", "1024")
+    inbox = minimal_inbox(tmp_path / "inbox")
+    folder = inbox / "households" / "30733"
+    body = title_block("PHƯỜNG VĨNH THANH VÂN", "Tổ NDTQ số 01") + [CANONICAL_HEADER,
+        person(1, "Nguyễn Văn Hùng", dt.date(1985, 3, 7), "Nam", "091085001234"),
+        person(2, "Trần Thị Hòa", dt.date(1987, 5, 1), "Nữ", "091187002345", relation="Vợ")]
+    write_xlsx(folder / "to_01.xlsx", {"Tổ 1": body})
+    good = (folder / "to_01.xlsx").read_bytes()
+    hostile = {
+        "encrypted.xlsx": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 4000,   # an OLE box, as Excel encrypts
+        "pdf_named.xlsx": b"%PDF-1.4\n" + os.urandom(3000),
+        "random.xlsx": os.urandom(5000),
+        "random.csv": os.urandom(5000),
+        "empty.xlsx": b"",
+        "empty.csv": b"",
+        "wide.csv": (",".join(["x"] * 200_000) + "\n").encode(),
+    }
+    for name, data in hostile.items():
+        (folder / name).write_bytes(data)
+    # an XML entity bomb in the shared strings of an otherwise good workbook
+    bomb = ('<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+            + "".join(f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i else "&lol;" * 10}">' for i in range(9))
+            + ']><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><si><t>&lol8;</t></si></sst>')
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(folder / "entities.xlsx", "w") as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            dst.writestr(item, bomb.encode() if item.filename == "xl/sharedStrings.xml" else data)
+    # a zip bomb: 300 MB of sheet XML in a few hundred KB
+    with zipfile.ZipFile(io.BytesIO(good)) as src, zipfile.ZipFile(folder / "zipbomb.xlsx", "w",
+                                                                     zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            if item.filename == "xl/worksheets/sheet1.xml":
+                with dst.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as out:
+                    out.write(b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/'
+                              b'spreadsheetml/2006/main"><sheetData>')
+                    chunk = b" " * (1 << 20)
+                    for _ in range(300):
+                        out.write(chunk)
+                    out.write(b"</sheetData></worksheet>")
+            else:
+                dst.writestr(item, src.read(item.filename))
+    cell = '<table:table-cell office:value-type="string"><text:p>x</text:p></table:table-cell>'
+    _ods(folder / "repeat.ods", f'<table:table-row>{cell}</table:table-row><table:table-row '
+                                'table:number-rows-repeated="1048570"><table:table-cell '
+                                'table:number-columns-repeated="16384" office:value-type="string"><text:p>y</text:p>'
+                                '</table:table-cell></table:table-row>')
+    data = read_inbox(inbox)
+    assert sorted(data.households["name"]) == ["Nguyễn Văn Hùng", "Trần Thị Hòa"]
+    reasons = {r["source"].rsplit("/", 1)[-1]: r["reason"] for r in data.rejected}
+    expected = set(hostile) | {"entities.xlsx", "zipbomb.xlsx", "repeat.ods"}
+    assert expected - {"entities.xlsx"} <= set(reasons), sorted(expected - set(reasons))
+    for name, reason in reasons.items():
+        assert len(reason) > 30 and "Exception" not in reason, (name, reason)   # a reason a person can act on
+    peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                  resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    assert peak_kb < 1_500_000, peak_kb
