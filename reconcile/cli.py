@@ -20,10 +20,11 @@ def _date(text: str) -> str:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="reconcile", description="VNeID campaign reconciliation (CONTRACT §4).")
+    p = argparse.ArgumentParser(prog="reconcile", description="VNeID campaign reconciliation. The inbox layout "
+                                "and every accepted variation: docs/inbox.md; an example: examples/inbox/.")
     sub = p.add_subparsers(dest="command", required=True)
 
-    run = sub.add_parser("run", help="run one reconciliation as a Prefect flow run")
+    run = sub.add_parser("run", help="run one reconciliation as a Prefect flow run (inbox layout: docs/inbox.md)")
     run.add_argument("--inbox", required=True, type=Path)
     run.add_argument("--out", required=True, type=Path)
     run.add_argument("--as-of", type=_date, default=None, help="reference date (default: the export date)")
