@@ -89,8 +89,8 @@ def _print_summary(folder: Path) -> None:
     print(f"Sai lệch: {vi_int(total)} ({top}).", file=sys.stderr)
     files = s["files"]
     seconds = f"{s['seconds'].get('total', 0):.1f}".replace(".", ",")
-    print(f"Tệp: {len(files['read'])} đã đọc, {len(files['rejected'])} bị từ chối, "
-          f"{len(files['superseded'])} được thay thế. Thời gian: {seconds} giây.", file=sys.stderr)
+    print(f"Tệp: {vi_int(len(files['read']))} đã đọc, {vi_int(len(files['rejected']))} bị từ chối, "
+          f"{vi_int(len(files['superseded']))} được thay thế. Thời gian: {seconds} giây.", file=sys.stderr)
 
 
 def cmd_run(args) -> int:
