@@ -113,6 +113,8 @@ def _people_files(root: Path, folder: str) -> list[Path]:
 
 def preflight(root: Path) -> None:
     """Fail fast, before any flow starts, on an inbox that cannot make a run."""
+    if root.exists() and not root.is_dir():
+        raise InboxError(f"--inbox {root} is a file, not a folder: name the inbox folder (docs/inbox.md)")
     if not root.is_dir():
         raise InboxError(f"inbox folder not found: {root}")
     if not os.access(root, os.R_OK | os.X_OK):

@@ -93,6 +93,45 @@ def _print_summary(folder: Path) -> None:
           f"{vi_int(len(files['superseded']))} được thay thế. Thời gian: {seconds} giây.", file=sys.stderr)
 
 
+class UsageError(Exception):
+    """A mistake the user can fix; the message says how (one line, no traceback)."""
+
+
+def _check_out(out: Path) -> None:
+    """Checked before the flow starts, creating nothing: --out is a folder or can become one."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file, not a folder: name a folder for the run folders")
+    existing = next((p for p in [out, *out.parents] if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: no permission to create it in {existing}")
+
+
+def _check_db(url: str) -> None:
+    """Checked before the flow starts: the URL parses, the database answers, its schema is this
+    version's (or new). The password never appears in a message."""
+    import sqlalchemy as sa
+
+    import warehouse
+
+    try:
+        parsed = sa.engine.make_url(url)
+        parsed.get_backend_name(), parsed.port   # a port that is not a number fails here
+    except (sa.exc.ArgumentError, ValueError):
+        raise UsageError("--db is not a database URL (e.g. sqlite:///warehouse.sqlite or "
+                         "postgresql+psycopg://user@host/db)") from None
+    try:
+        revision = warehouse.current_revision(url)
+    except sa.exc.ArgumentError:
+        raise UsageError("--db is not a database URL (e.g. sqlite:///warehouse.sqlite or "
+                         "postgresql+psycopg://user@host/db)") from None
+    except Exception as exc:  # noqa: BLE001 - driver errors vary; the type says enough
+        raise UsageError(f"cannot reach the warehouse {warehouse.redact(url)} ({type(exc).__name__}): "
+                         "is the database server running and the URL right?") from None
+    if revision not in (None, warehouse.head_revision()):
+        raise UsageError(f"the warehouse {warehouse.redact(url)} is on schema {revision}, this version needs "
+                         f"{warehouse.head_revision()}: run `reconcile db upgrade --db URL` first")
+
+
 def cmd_run(args) -> int:
     from findings.campaign import CampaignError, load_campaign
     from intake.inbox import InboxError, preflight
@@ -100,11 +139,18 @@ def cmd_run(args) -> int:
     try:
         preflight(args.inbox)
         load_campaign(args.campaign)
-    except (InboxError, CampaignError) as exc:
+        _check_out(args.out)
+    except (InboxError, CampaignError, UsageError) as exc:
         print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
     import warehouse
     from flows.nightly import reconcile
+
+    try:
+        _check_db(args.db or warehouse.default_db_url())
+    except UsageError as exc:
+        print(f"reconcile: error: {exc}", file=sys.stderr)
+        return 2
 
     try:
         path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db,
@@ -202,6 +248,14 @@ def cmd_history(args) -> int:
     except warehouse.WarehouseError as exc:
         print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
+    try:
+        _print_frame(frame, args)
+    except BrokenPipeError:   # `history --csv | head`: the reader has had enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return 0
+
+
+def _print_frame(frame, args) -> None:
     if args.csv:
         frame.to_csv(sys.stdout, index=False)
     elif frame.empty:
@@ -209,7 +263,7 @@ def cmd_history(args) -> int:
               file=sys.stderr)
     else:
         print(frame.to_string(index=False))
-    return 0
+    sys.stdout.flush()   # a closed pipe shows here, inside the caller's try
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -126,3 +126,37 @@ def test_the_example_inbox_of_the_docs_is_accepted_whole(prefect_harness, tmp_pa
     assert sorted(found["code"]) == sorted(["STATUS_OVERSTATED", "PHONE_MISMATCH", "ID_MISSING", "NOT_LISTED",
                                             "NOT_LISTED", "GROUP_UNASSIGNED", "CADRE_NOT_ACTIVATED",
                                             "STAFF_NOT_ACTIVATED"])
+
+
+def test_each_mistake_a_user_can_make_ends_in_one_line_and_exit_2(small_clean_city, tmp_path):
+    """Checked before the flow starts: exit 2, one line that says what to do, no traceback,
+    nothing written."""
+    (tmp_path / "a_file").write_text("x")
+    inbox = str(small_clean_city / "inbox")
+    ok_db = f"sqlite:///{tmp_path / 'wh.sqlite'}"
+    cases = {
+        "inbox is a file": (["--inbox", str(tmp_path / "a_file"), "--out", str(tmp_path / "o")], "is a file"),
+        "out is a file": (["--inbox", inbox, "--out", str(tmp_path / "a_file"), "--db", ok_db], "is a file"),
+        "malformed URL": (["--inbox", inbox, "--out", str(tmp_path / "o"), "--db", "postgresql://x@:port/db"],
+                          "not a database URL"),
+        "not a URL": (["--inbox", inbox, "--out", str(tmp_path / "o"), "--db", "warehouse"], "not a database URL"),
+        "database down": (["--inbox", inbox, "--out", str(tmp_path / "o"), "--db",
+                           "postgresql+psycopg://nobody:secret@127.0.0.1:1/db"], "cannot reach"),
+    }
+    for what, (args, says) in cases.items():
+        done = _cli("run", *args)
+        lines = [line for line in done.stderr.splitlines() if line.strip()]
+        assert done.returncode == 2, (what, done.stderr[-500:])
+        assert len(lines) == 1 and says in lines[0] and "Traceback" not in done.stderr, (what, done.stderr)
+        assert "secret" not in done.stderr
+        assert not (tmp_path / "o").exists(), what                       # nothing written
+
+
+def test_history_into_a_closed_pipe_ends_quietly(tmp_path):
+    import subprocess
+
+    db = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    done = subprocess.run(f"{sys.executable} -m reconcile history --csv --db {db} | head -0", shell=True,
+                          cwd=ROOT, capture_output=True, text=True)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr
+    assert not (tmp_path / "none.sqlite").exists()                       # history never creates a warehouse
