@@ -479,7 +479,7 @@ def _wait_for(proc: subprocess.Popen, word: str, timeout: float = 60) -> None:
     raise AssertionError(f"child never said {word}: {proc.stderr.read()[-2000:]}")
 
 
-def test_two_runs_cannot_interleave(db_url):
+def test_two_runs_cannot_interleave(db_url, capsys):
     warehouse.ensure_schema(db_url)
     holder = _child(db_url, """
         with warehouse.run_lock(url):
@@ -497,6 +497,8 @@ def test_two_runs_cannot_interleave(db_url):
         message = str(info.value)
         assert "is busy: another reconciliation run" in message and f"process {holder.pid}" in message
         assert "Try again when that run has finished" in message
+        said = capsys.readouterr().err   # a waiting run says so, once, instead of sitting silent
+        assert said.count("another run holds the warehouse") == 1 and "waiting up to" in said
 
         # The second run waits while the first finishes, then goes on.
         def release():

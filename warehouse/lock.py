@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import os
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -71,6 +72,17 @@ def run_lock(db_url: str, timeout: float | None = None, poll: float = 0.25) -> I
         yield
 
 
+_said: set[tuple[str, float]] = set()
+
+
+def _say_waiting(db_url: str, timeout: float, start: float) -> None:
+    """Once per wait: a run that waits for another says so, rather than sitting silent."""
+    if (db_url, start) not in _said:
+        _said.add((db_url, start))
+        print(f"reconcile: another run holds the warehouse {redact(db_url)}; waiting up to {timeout:.0f} s "
+              "(RECONCILE_LOCK_TIMEOUT) for it to finish", file=sys.stderr, flush=True)
+
+
 @contextlib.contextmanager
 def _file_lock(db_url: str, lock_path: Path, timeout: float, poll: float) -> Iterator[None]:
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,6 +101,7 @@ def _file_lock(db_url: str, lock_path: Path, timeout: float, poll: float) -> Ite
                     except OSError:
                         holder = None
                     raise _busy(db_url, holder, time.monotonic() - start) from None
+                _say_waiting(db_url, timeout, start)
                 time.sleep(min(poll, max(0.0, deadline - time.monotonic())) or 0.01)
         try:
             os.ftruncate(fd, 0)
@@ -139,6 +152,7 @@ def _pg_lock(db_url: str, timeout: float, poll: float) -> Iterator[None]:
                 holder = row[0].removeprefix("reconcile run: ") if row and row[0] else (
                     f"server process {row[1]}" if row else None)
                 raise _busy(db_url, holder, time.monotonic() - start)
+            _say_waiting(db_url, timeout, start)
             time.sleep(min(poll, max(0.0, deadline - time.monotonic())) or 0.01)
         try:
             yield
