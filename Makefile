@@ -19,6 +19,7 @@ $(BIN)/reconcile: pyproject.toml
 demo: setup
 	rm -rf $(DEMO)
 	$(BIN)/reconcile demo-data --scale $(SCALE) --seed $(SEED) --out $(DEMO)
+	@echo "demo: the warehouse is $(DEMO)/warehouse.sqlite; afterwards: $(BIN)/reconcile history --db sqlite:///$(DEMO)/warehouse.sqlite" >&2
 	$(BIN)/reconcile run --inbox $(DEMO)/inbox --out $(DEMO)/out --as-of 2023-10-25 --db sqlite:///$(DEMO)/warehouse.sqlite
 
 test: setup
