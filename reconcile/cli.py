@@ -158,6 +158,10 @@ def cmd_run(args) -> int:
     except (InboxError, warehouse.WarehouseError) as exc:
         print(f"reconcile: error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:   # Ctrl-C: the flow marked the run failed; nothing was renamed into place
+        print("reconcile: interrupted: the run was stopped and marked failed in the warehouse; no run folder "
+              "was written", file=sys.stderr)
+        return 130
     except Exception as exc:
         print(f"reconcile: error: run failed ({exc})", file=sys.stderr)
         return 1

@@ -98,3 +98,27 @@ def test_a_run_killed_anywhere_leaves_no_run_or_a_complete_one(small_clean_city,
         assert p.stat().st_mode & 0o077 == 0, (p, oct(p.stat().st_mode))
     for name in ("matches.csv", "discrepancies.csv"):
         pd.testing.assert_frame_equal(_sorted(run, name), _sorted(undisturbed, name))
+
+
+def test_ctrl_c_stops_a_run_within_seconds_and_marks_it_failed(small_clean_city, tmp_path):
+    """Ctrl-C (SIGINT) mid-run, when the run folder is written and the store is next: exit 130
+    within 10 s, one line saying so, the run failed (not completed) in the warehouse, and its run
+    folder taken back."""
+    out, db, marker = tmp_path / "out", tmp_path / "wh.sqlite", tmp_path / "paused"
+    env = {**os.environ, "PREFECT_LOGGING_LEVEL": "WARNING", "RECONCILE_PAUSE_AT": "store",
+           "RECONCILE_PAUSE_FILE": str(marker)}
+    proc = subprocess.Popen([sys.executable, "-m", "reconcile", "run", "--inbox", str(small_clean_city / "inbox"),
+                             "--out", str(out), "--as-of", "2023-10-25", "--db", f"sqlite:///{db}"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 240
+    while not marker.exists():
+        assert proc.poll() is None and time.monotonic() < deadline
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130 and time.monotonic() - started < 10, (proc.returncode, err[-1000:])
+    assert "interrupted" in err.strip().splitlines()[-1] and "Traceback" not in err
+    with sqlite3.connect(db) as conn:
+        assert [r[0] for r in conn.execute("select status from runs")] == ["failed"]
+    assert not out.exists() or not [p for p in out.iterdir()]
