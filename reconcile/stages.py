@@ -116,10 +116,7 @@ def link_rows(prepared: Prepared, decisions: pd.DataFrame | None = None) -> Link
     links = link(prepared.rows, prepared.recs, SETTINGS, decisions)
     links.loc[prepared.rows["invalid"].to_numpy(), ["match_status", "identity_id", "method"]] = ["invalid", "", ""]
     # cadres and staff with the households' model: the same comparison levels and m/u weights
-    people = link_people(prepared.people if prepared.people is not None else people_rows(
-        pd.DataFrame(columns=["source", "sheet", "row", "name", "national_id", "id_state", "ward_code"]),
-        pd.DataFrame(columns=["source", "sheet", "row", "name", "national_id", "id_state", "unit_code"])),
-        prepared.recs, links.attrs.get("weights"))
+    people = link_people(prepared.people, prepared.recs, links.attrs.get("weights"))
     return Linked(rows=prepared.rows, recs=prepared.recs, links=links, people=people)
 
 

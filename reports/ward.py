@@ -17,7 +17,7 @@ import xlsxwriter
 
 from findings.campaign import Campaign
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, CODE_SHEETS, DECISIONS, GENDER_LABELS, MET_LABELS,
-                            STATE_LABELS, vi_date, vi_int, vi_pct)
+                            STATE_LABELS, vi_date)
 from reports.xlsx import formats, page, table
 
 EXPORT_OLD_DAYS = 3   # an identity export older than this on the run's date gets a visible warning
@@ -84,7 +84,6 @@ def review_rows(book: WardBook) -> pd.DataFrame:
 
 
 def write_ward(path: Path, book: WardBook) -> None:
-    w = book.ward
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True})   # rows are written in order
     fmt = formats(wb)
     run_date = vi_date(book.as_of)
@@ -102,7 +101,6 @@ def write_ward(path: Path, book: WardBook) -> None:
               [(r["source"], r.get("sheet", ""), r["reason"]) for r in book.rejected], [50, 15, 110])
         page(rj, 0, run_date)
     wb.close()
-    del w
 
 
 def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, run_date: str) -> None:
@@ -233,10 +231,9 @@ def _visits(wb, fmt, book: WardBook, run_date: str) -> None:
                for q, g, h, n, b, a, p, s, act, note, i in
                zip(v["quarter"], v["group_no"], v["head"], v["name"], v["birth_date"], v["address"], v["phone"],
                    v["status"], v["action"], v["note"], v["identity_id"])]
-    last = table(ws, fmt, 0, ["Khu phố", "Tổ", "Chủ hộ", "Họ và tên", "Ngày sinh", "Địa chỉ", "Số điện thoại",
+    table(ws, fmt, 0, ["Khu phố", "Tổ", "Chủ hộ", "Họ và tên", "Ngày sinh", "Địa chỉ", "Số điện thoại",
                               "Tài khoản hiện nay", "Việc cần làm", "Ghi chú của danh sách", "Kết quả đến nhà",
                               "Số định danh"], records, [11, 5, 20, 22, 10, 34, 12, 16, 40, 16, 16, 14], wrap=(5, 8))
-    del last
     page(ws, 0, run_date)
 
 
@@ -261,11 +258,10 @@ def _finding_sheets(wb, fmt, book: WardBook, run_date: str) -> None:
                     _value(list_field, getattr(r, list_field)), _value(sys_field, getattr(r, sys_field)),
                     r.detail, r.source, int(r.row), code]
                    for r in part.itertuples()]
-        last = table(ws, fmt, 2, ["Khu phố", "Tổ", "Họ và tên (danh sách)", "Ngày sinh (danh sách)", "Địa chỉ",
+        table(ws, fmt, 2, ["Khu phố", "Tổ", "Họ và tên (danh sách)", "Ngày sinh (danh sách)", "Địa chỉ",
                                   f"{what} theo danh sách", f"{what} theo hệ thống", "Chi tiết", "Tệp", "Dòng", "Mã"],
                      records, [11, 5, 22, 11, 30, 18, 18, 40, 30, 6, 6], highlight={6: 5}, wrap=(4, 7, 8))
         ws.set_column(10, 10, None, None, {"hidden": True})
-        del last
         page(ws, 2, run_date)
 
 
@@ -353,4 +349,4 @@ def _review(wb, fmt, review: pd.DataFrame, run_date: str) -> None:
     page(rs, 0, run_date)
 
 
-__all__ = ["WardBook", "write_ward", "review_rows", "vi_int", "vi_pct"]
+__all__ = ["WardBook", "write_ward", "review_rows"]
