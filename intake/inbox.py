@@ -157,7 +157,8 @@ def read_inbox(root: Path) -> Inbox:
 
     # Identity export: the newest by NGAY_XUAT, then by name.
     candidates: list[ExportFile] = []
-    for path in _people_files(root, "identity"):
+    walked = {folder: _walk(root, folder) for folder in ("identity", "households", "assignments", "staff", "reviews")}
+    for path in walked["identity"][0]:
         if not (path.name.endswith(".csv") or path.name.endswith(".csv.gz")):
             continue
         e = entry(path, "identity")
@@ -181,10 +182,10 @@ def read_inbox(root: Path) -> Inbox:
         "staff": functools.partial(read_staff_file, registry=registry),
         "reviews": read_review_file,
     }
-    listed = {folder: [(entry(p, folder), p) for p in _people_files(root, folder)] for folder in readers}
+    listed = {folder: [(entry(p, folder), p) for p in walked[folder][0]] for folder in readers}
     # What is not read is named: a link may point at a list (its ward's findings are withheld);
     # hidden files and Office lock files are junk, skipped without withholding anything.
-    not_read = [(folder, p, why) for folder in ("identity", *readers) for p, why in _walk(root, folder)[1]]
+    not_read = [(folder, p, why) for folder in ("identity", *readers) for p, why in walked[folder][1]]
     households_end = len(ledger)  # where the ledger lists superseded household sheets
     with _reader_pool([e for files in listed.values() for e, _ in files]) as pool:
         results = {folder: _read_all(readers[folder], files, pool) for folder, files in listed.items()}
