@@ -27,6 +27,12 @@ UNIT_COLUMNS = ["unit_kind", "unit_code", "unit_name", "target", "eligible", "ac
 STATES = ("no_list", "finished", "late", "open")   # of a cadre's group on the run's date
 
 
+def records_by_id(recs: pd.DataFrame) -> pd.DataFrame:
+    """The export's records indexed by identity_id (one each: the key is unique, CONTRACT §1.1),
+    for looking people up by the record their row was linked to."""
+    return recs.drop_duplicates("identity_id").set_index("identity_id")
+
+
 def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
                       min_age: int = 14) -> pd.DataFrame:
     """Every other member of each linked staff member's and cadre's household (MA_HO), once per
@@ -37,7 +43,7 @@ def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
     p = people[people["identity_id"] != ""].copy()
     p["unit_code"] = np.where(p["kind"] == "cadre", p["ward_code"], p["unit_code"])
     p = p.drop_duplicates(["kind", "unit_code", "identity_id"])
-    by_id = recs.drop_duplicates("identity_id").set_index("identity_id")
+    by_id = records_by_id(recs)
     p["household_code"] = p["identity_id"].map(by_id["household_code"]).fillna("")
     p["person_name"] = p["identity_id"].map(by_id["name"]).fillna(p["name"])
     p = p[p["household_code"] != ""]
@@ -60,7 +66,7 @@ def group_residents(matches: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
     its members, listed or not, are that group's residents (the export knows wards, not groups).
     → identity_id, ward_code, group_no (the group's ward, as listed), one row per record."""
     m = matches[(matches["match_status"] == "matched") & (matches["identity_id"] != "")]
-    hh = recs.drop_duplicates("identity_id").set_index("identity_id")["household_code"]
+    hh = records_by_id(recs)["household_code"]
     m = m.assign(household_code=m["identity_id"].map(hh).fillna(""))
     m = m[m["household_code"] != ""]
     votes = m.groupby(["household_code", "ward_code", "group_no"], sort=False).size().rename("n").reset_index()
@@ -77,7 +83,7 @@ def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, cam
     finished_on: the day the share ``campaign.done_rate`` of its eligible residents was reached
     (from the export's activation dates; NaT if not yet)."""
     res = group_residents(matches, recs)
-    rec = recs.drop_duplicates("identity_id").set_index("identity_id")
+    rec = records_by_id(recs)
     res = res.assign(age=ages(res["identity_id"].map(rec["birth_date"]), as_of))
     res = res[res["age"] >= campaign.eligible_age]
     res = res.assign(activated=res["identity_id"].map(rec["status"]).eq("activated"),
@@ -105,8 +111,8 @@ def cadre_progress(cadres: pd.DataFrame, groups: pd.DataFrame, registry_groups: 
     group_figures. → CADRE_COLUMNS, one row per (cadre, group): order 1-based, due the phase's
     date, state one of STATES as of the run's date, met_deadline True / False / None (not yet
     due and not finished)."""
-    status = recs.drop_duplicates("identity_id").set_index("identity_id")["status"]
-    name = recs.drop_duplicates("identity_id").set_index("identity_id")["name"]
+    by_id = records_by_id(recs)
+    status, name = by_id["status"], by_id["name"]
     c = cadres.copy()
     c["phase"] = [campaign.phase_of(int(o)).name for o in c["order"]]
     c["due"] = [campaign.phase_of(int(o)).due for o in c["order"]]

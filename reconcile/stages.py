@@ -15,7 +15,7 @@ import pandas as pd
 
 from findings import invalid_reasons, row_findings, unit_findings, ward_results, withheld_by_ward
 from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
-from findings.progress import cadre_progress, group_figures, household_members, unit_results
+from findings.progress import cadre_progress, group_figures, household_members, records_by_id, unit_results
 from findings.units import cadre_groups
 from intake.inbox import Inbox, read_inbox
 from matchers.linkage import SETTINGS, link
@@ -138,7 +138,7 @@ def find(inbox: Inbox, linked: Linked, as_of: dt.date, campaign: Campaign = DEFA
     groups = group_figures(matches, recs, as_of, campaign)
     cadres = cadre_progress(cadre_groups(inbox.assignments, people), groups, inbox.registry.groups, recs, as_of,
                             campaign)
-    status = recs.drop_duplicates("identity_id").set_index("identity_id")["status"]
+    status = records_by_id(recs)["status"]
     per_unit = unit_results(wards, inbox.registry.agencies, people, households, cadres, inbox.registry.groups,
                             findings, status)
     return Found(matches, findings, wards, per_unit, cadres, households, people, groups)

@@ -19,6 +19,7 @@ import pandas as pd
 from docxtpl import DocxTemplate
 
 from findings.campaign import Campaign
+from findings.progress import records_by_id
 from matchers.text import fold
 from reconcile.workers import process_pool, worker_count
 from reports.labels import ACCOUNT_LABELS, STATE_LABELS, vi_date, vi_int, vi_pct
@@ -155,7 +156,7 @@ def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.
     mask = bool(d.campaign.notice.get("mask_ids", True))
     base = _base(d)
     staff_ids = set(d.people.loc[d.people["kind"] == "staff", "identity_id"])
-    rec = d.recs[d.recs["identity_id"].isin(staff_ids)].drop_duplicates("identity_id").set_index("identity_id")
+    rec = records_by_id(d.recs[d.recs["identity_id"].isin(staff_ids)])
     written, jobs = [], []
     for u in d.units.itertuples():
         if u.unit_kind == "ward":
