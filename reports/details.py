@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from findings.progress import group_residents
-from reports.labels import ACTIONS
+from reports.labels import ACTIONS, natural
 
 DETAIL_COLUMNS = [
     "source", "sheet", "row", "ward_code", "group_no", "quarter", "household", "list_head",
@@ -142,8 +142,9 @@ def visit_list(details: pd.DataFrame, not_listed: pd.DataFrame, findings: pd.Dat
         "_head": (nl["relation"].str.casefold().str.startswith("chủ hộ")).to_numpy(),
     })
     out = pd.concat([listed, extra], ignore_index=True)
-    out["_q"] = out["quarter"].eq("")
+    out["_q"] = out["quarter"].eq("")   # people whose quarter is not known come last
+    out["_nq"] = out["quarter"].map(natural)
     out["_g"] = pd.to_numeric(out["group_no"], errors="coerce").fillna(10**9)
-    out = out.sort_values(["ward_code", "_q", "quarter", "_g", "household", "_head"],
+    out = out.sort_values(["ward_code", "_q", "_nq", "_g", "household", "_head"],
                           ascending=[True, True, True, True, True, False], kind="stable")
     return out[VISIT_COLUMNS].reset_index(drop=True)

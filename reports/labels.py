@@ -5,6 +5,9 @@ and dates are written in Vietnamese. Reviewed as a whole; the report code only l
 from __future__ import annotations
 
 import math
+import re
+
+from matchers.text import fold
 
 CODE_LABELS = {
     "INVALID": "Dòng không xử lý được",
@@ -82,6 +85,16 @@ def vi_date(iso: str) -> str:
     if iso[5:] == "00-00":
         return iso[:4]
     return f"{iso[8:10]}/{iso[5:7]}/{iso[:4]}" if len(iso) >= 10 else iso
+
+
+def slug(text: str) -> str:
+    """A name for a file people open: 'Phường Vĩnh Thanh Vân' → 'phuong_vinh_thanh_van'."""
+    return re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")
+
+
+def natural(text) -> str:
+    """A sort key that orders as people count: 'Khu phố 9' before 'Khu phố 10'."""
+    return re.sub(r"\d+", lambda m: m.group().zfill(6), str(text))
 
 
 # Excel number formats that read the Vietnamese way in any regional setting: thousands with a

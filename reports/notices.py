@@ -11,7 +11,6 @@ staff member they belong to. National IDs are masked unless the campaign says ot
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +19,8 @@ from docxtpl import DocxTemplate
 
 from findings.campaign import Campaign
 from findings.progress import records_by_id
-from matchers.text import fold
 from reconcile.workers import process_pool, worker_count
-from reports.labels import ACCOUNT_LABELS, STATE_LABELS, vi_date, vi_int, vi_pct
+from reports.labels import ACCOUNT_LABELS, STATE_LABELS, natural, slug, vi_date, vi_int, vi_pct
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "thong_bao_ket_qua.docx"
 NOTICE_COLUMNS = ["unit_kind", "unit_code", "unit_name", "document"]
@@ -32,10 +30,6 @@ def mask_id(identity_id: str) -> str:
     """'091085001234' → '091******234': enough to tell people apart on paper, not to misuse."""
     s = str(identity_id or "")
     return f"{s[:3]}******{s[-3:]}" if len(s) == 12 else s
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")[:60]
 
 
 @dataclass
@@ -95,7 +89,7 @@ def _ward_context(d: NoticeData, u) -> dict:
     annex = [{"cells": [g.quarter, g.group_no, g.cadre_name, f"{g.phase} ({vi_date(g.due)})",
                         f"{vi_int(g.activated)} / {vi_int(g.eligible)} ({vi_pct(g.rate) if g.has_list else '—'})",
                         STATE_LABELS.get(g.state, g.state)]}
-             for g in groups.sort_values(["quarter", "group_no"], key=lambda s: s.map(_natural)).itertuples()]
+             for g in groups.sort_values(["quarter", "group_no"], key=lambda s: s.map(natural)).itertuples()]
     return {"unit_name": u.unit_name, "figures": [{"label": a, "value": b} for a, b in figures],
             "lines": lines, "annex_title": "TIẾN ĐỘ CÁC TỔ NDTQ THEO ĐỢT",
             "request": ("chỉ đạo các tổ công tác đến từng hộ theo danh sách \"Cần đến nhà\", hoàn thành các tổ "
@@ -103,11 +97,6 @@ def _ward_context(d: NoticeData, u) -> dict:
             "annex_headers": ["Khu phố", "Tổ", "Cán bộ phụ trách", "Đợt (hạn)", "Đã kích hoạt / đủ 14 tuổi",
                               "Tình trạng"],
             "annex": annex, "annex_note": "" if annex else "Chưa có danh sách phân công cán bộ phụ trách."}
-
-
-def _natural(v) -> str:
-    """'Khu phố 10' after 'Khu phố 9': numbers compared as numbers."""
-    return re.sub(r"\d+", lambda m: m.group().zfill(6), str(v))
 
 
 def _agency_context(d: NoticeData, u, mask: bool, rec: pd.DataFrame) -> dict:
@@ -165,7 +154,7 @@ def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.
             ctx, sub = _ward_context(d, u), "phuong_xa"
         else:
             ctx, sub = _agency_context(d, u, mask, rec), "co_quan"
-        out = folder / "thong_bao" / sub / f"{u.unit_code}_{_slug(u.unit_name)}.docx"
+        out = folder / "thong_bao" / sub / f"{u.unit_code}_{slug(u.unit_name)[:60]}.docx"
         out.parent.mkdir(parents=True, exist_ok=True)
         jobs.append((str(template), {**base, **ctx}, str(out)))
         written.append((u.unit_kind, u.unit_code, u.unit_name, str(out.relative_to(folder))))

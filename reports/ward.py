@@ -17,7 +17,7 @@ import xlsxwriter
 
 from findings.campaign import Campaign
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, CODE_SHEETS, DECISIONS, GENDER_LABELS, MET_LABELS,
-                            STATE_LABELS, vi_date)
+                            STATE_LABELS, natural, vi_date)
 from reports.xlsx import formats, page, table
 
 EXPORT_OLD_DAYS = 3   # an identity export older than this on the run's date gets a visible warning
@@ -173,8 +173,7 @@ def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, run_date: str) -> N
     records = []
     cad = book.cadres if book.cadres is not None else pd.DataFrame(columns=["group_no"])
     by_group = dict(tuple(cad.groupby("group_no"))) if len(cad) else {}
-    groups = book.groups.assign(_n=pd.to_numeric(book.groups["group_no"], errors="coerce")).sort_values(
-        ["quarter", "_n"], kind="stable")
+    groups = book.groups.sort_values(["quarter", "group_no"], key=lambda col: col.map(natural), kind="stable")
     figures = (book.group_figures.set_index("group_no") if book.group_figures is not None
                else pd.DataFrame(columns=["eligible", "activated", "rate", "not_listed"]))
     for g in groups.itertuples():

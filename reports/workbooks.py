@@ -7,7 +7,6 @@ word a user reads comes from reports/labels.py.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,11 +14,10 @@ import pandas as pd
 import xlsxwriter
 
 from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
-from matchers.text import fold
 from reconcile.workers import process_pool, worker_count
 from reports.details import not_listed_details, row_details, visit_list
-from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, LAYOUT_LABELS, RULE_LABELS, SHEET_STATUS, vi_date, vi_int,
-                            vi_pct)
+from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, LAYOUT_LABELS, RULE_LABELS, SHEET_STATUS, slug, vi_date,
+                            vi_int, vi_pct)
 from reports.ward import WardBook, write_ward
 from reports.xlsx import formats, page, table
 
@@ -27,10 +25,6 @@ from reports.xlsx import formats, page, table
 # this many person-rows they are written by a pool of processes, one workbook per task (a city's
 # ~160k rows take ~25 s on one core; starting the pool costs about a second).
 PARALLEL_MIN_ROWS = 50_000
-
-
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", fold(text)).strip("_")
 
 
 @dataclass
@@ -73,9 +67,9 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
         if wf.empty and wd.empty:
             continue
         # a ward sees the files of its own folder (or naming it) that could not be used, and why
-        slug = _slug(ward.ward_name)
+        name = slug(ward.ward_name)
         own = [r for r in summary["files"]["rejected"]
-               if code in r["source"].split("/") or slug.split("_", 1)[-1] in _slug(r["source"])]
+               if code in r["source"].split("/") or name.split("_", 1)[-1] in slug(r["source"])]
         history = (extras.history[(extras.history["unit_kind"] == "ward") & (extras.history["unit_code"] == code)]
                    if extras.history is not None and len(extras.history) else None)
         book = WardBook(
@@ -86,7 +80,7 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
             group_figures=(extras.groups[extras.groups["ward_code"] == code] if extras.groups is not None else None),
             cadres=cadres[cadres["ward_code"] == code] if cadres is not None else None,
             history=history, rejected=own, withheld=withheld_lines(summary, code), campaign=extras.campaign)
-        jobs.append((out / f"{code}_{slug}.xlsx", book))
+        jobs.append((out / f"{code}_{name}.xlsx", book))
     with process_pool(worker_count(len(matches) >= PARALLEL_MIN_ROWS)) as pool:
         if pool is None:
             for job in jobs:
