@@ -95,7 +95,7 @@ def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[
                   min_age: int = ELIGIBLE_AGE, max_groups: int = 2) -> pd.DataFrame:
     """Unit findings of CONTRACT §3, none of them where ``withheld`` (``withheld_by_ward``) says
     the evidence that could refute them was not read. ``people``: cadre and staff rows linked to
-    the export (matchers.people.link_people, with unit_name for staff); a person is judged on
+    the export (matchers.people.link_people); a person is judged on
     the record his row was linked to, never on an ID merely written."""
     parts = []
     by_id = recs.set_index("identity_id")

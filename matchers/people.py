@@ -19,7 +19,7 @@ from matchers.normalize import normalize_dates, normalize_phones
 from matchers.text import display_name, fold, map_unique
 
 PEOPLE_COLUMNS = ["kind", "source", "sheet", "row", "name", "national_id", "id_state", "birth_date", "phone",
-                  "ward_code", "unit_code"]
+                  "ward_code", "unit_code", "unit_name"]
 LINK_COLUMNS = ["match_status", "identity_id", "method", "score", "reason"]
 
 # Why a roster or cadre row found no one, for the person who fixes the list (no value quoted).
@@ -38,11 +38,11 @@ def people_rows(assignments: pd.DataFrame, staff: pd.DataFrame) -> pd.DataFrame:
         pd.DataFrame({"kind": "cadre", "source": a["source"], "sheet": a["sheet"], "row": a["row"],
                       "name": a["name"], "national_id": a["national_id"], "id_state": a["id_state"],
                       "dob_raw": a.get("dob_raw", ""), "phone_raw": a.get("phone_raw", ""),
-                      "ward_code": a["ward_code"], "unit_code": ""}),
+                      "ward_code": a["ward_code"], "unit_code": "", "unit_name": ""}),
         pd.DataFrame({"kind": "staff", "source": staff["source"], "sheet": staff["sheet"], "row": staff["row"],
                       "name": staff["name"], "national_id": staff["national_id"], "id_state": staff["id_state"],
                       "dob_raw": staff.get("dob_raw", ""), "phone_raw": staff.get("phone_raw", ""),
-                      "ward_code": "", "unit_code": staff["unit_code"]}),
+                      "ward_code": "", "unit_code": staff["unit_code"], "unit_name": staff["unit_name"]}),
     ]
     out = pd.concat([p for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else \
         pd.DataFrame(columns=PEOPLE_COLUMNS + ["dob_raw", "phone_raw"])

@@ -128,8 +128,6 @@ def find(inbox: Inbox, linked: Linked, as_of: dt.date, campaign: Campaign = DEFA
     submitted = set(rows["ward_code"])
     withheld = withheld_by_ward(inbox.gaps, inbox.registry.wards["ward_code"])
     people = linked.people
-    units_by_code = dict(zip(inbox.registry.agencies["unit_code"], inbox.registry.agencies["unit_name"]))
-    people = people.assign(unit_name=people["unit_code"].map(units_by_code).fillna(""))
     units = unit_findings(recs, matches, submitted, inbox.registry.groups, inbox.assignments, people, as_of,
                           withheld, campaign.eligible_age, campaign.max_groups_per_cadre)
     findings = sort_findings(pd.concat([per_row, units], ignore_index=True))
