@@ -93,6 +93,12 @@ def _print_summary(folder: Path) -> None:
           f"{vi_int(len(files['superseded']))} được thay thế. Thời gian: {seconds} giây.", file=sys.stderr)
 
 
+def _error(exc: Exception) -> int:
+    """Every failure a user can cause ends the same way: one line on stderr, exit status 2."""
+    print(f"reconcile: error: {exc}", file=sys.stderr)
+    return 2
+
+
 class UsageError(Exception):
     """A mistake the user can fix; the message says how (one line, no traceback)."""
 
@@ -141,23 +147,20 @@ def cmd_run(args) -> int:
         load_campaign(args.campaign)
         _check_out(args.out)
     except (InboxError, CampaignError, UsageError) as exc:
-        print(f"reconcile: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     import warehouse
     from flows.nightly import reconcile
 
     try:
         _check_db(args.db or warehouse.default_db_url())
     except UsageError as exc:
-        print(f"reconcile: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
 
     try:
         path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db,
                          campaign=str(args.campaign) if args.campaign else None)
     except (InboxError, warehouse.WarehouseError) as exc:
-        print(f"reconcile: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     except KeyboardInterrupt:   # Ctrl-C: the flow marked the run failed; nothing was renamed into place
         print("reconcile: interrupted: the run was stopped and marked failed in the warehouse; no run folder "
               "was written", file=sys.stderr)
@@ -202,8 +205,7 @@ def cmd_db(args) -> int:
     try:
         warehouse.upgrade(url)
     except warehouse.WarehouseError as exc:
-        print(f"reconcile: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     print(f"warehouse schema is up to date ({warehouse.redact(url)})", file=sys.stderr)
     return 0
 
@@ -216,8 +218,7 @@ def cmd_notice_sent(args) -> int:
         warehouse.record_notice(args.db or warehouse.default_db_url(), args.run, args.unit, kind, args.channel,
                                 document=args.document, note=args.note)
     except warehouse.WarehouseError as exc:
-        print(f"reconcile: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     print(f"recorded: notice of run {args.run} to {kind} {args.unit} by {args.channel}", file=sys.stderr)
     return 0
 
@@ -230,8 +231,7 @@ def cmd_prune(args) -> int:
     try:
         removed = warehouse.prune(args.db or warehouse.default_db_url(), args.keep)
     except warehouse.WarehouseError as exc:
-        print(f"reconcile: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     for run_id in removed:
         if args.out is not None and (args.out / run_id).is_dir() and not (args.out / run_id).is_symlink():
             shutil.rmtree(args.out / run_id)
@@ -250,8 +250,7 @@ def cmd_history(args) -> int:
         else:
             frame = warehouse.history(url)
     except warehouse.WarehouseError as exc:
-        print(f"reconcile: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(exc)
     try:
         _print_frame(frame, args)
     except BrokenPipeError:   # `history --csv | head`: the reader has had enough
