@@ -59,12 +59,10 @@ def guarded(read_one, read, path: Path, source: str) -> tuple[bool, object]:
             except EOFError:   # died while sending, or before
                 pass
         else:
-            proc.kill()
-            proc.join()
             return False, (TOO_SLOW.format(s=seconds), None)
         proc.join(5)
         return False, (DIED, None)
-    finally:
+    finally:   # a child still running (too slow, or stuck after sending) is killed
         parent.close()
         if proc.is_alive():
             proc.kill()
