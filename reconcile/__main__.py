@@ -1,6 +1,4 @@
-import sys
-
-from reconcile.cli import main
+from reconcile.cli import entry
 
 if __name__ == "__main__":   # a spawned child (intake.guard) imports this module: it must not run
-    sys.exit(main())
+    entry()

@@ -10,6 +10,9 @@ import sys
 import time
 from pathlib import Path
 
+# The command's clock for `reconcile bench`'s split: the interpreter has started, nothing heavy loaded.
+_PROCESS_START = time.perf_counter()
+
 
 def _date(text: str) -> str:
     try:
@@ -28,7 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--inbox", required=True, type=Path)
     run.add_argument("--out", required=True, type=Path)
     run.add_argument("--as-of", type=_date, default=None, help="reference date (default: the export date)")
-    run.add_argument("--db", default=None, help="SQLAlchemy URL (default: sqlite file ./warehouse.sqlite)")
+    run.add_argument("--db", default=None, help="SQLAlchemy URL of the warehouse (default: $RECONCILE_DB, else "
+                     "the SQLite file ~/.local/share/vneid-reconcile/warehouse.sqlite, shared by every command)")
     run.add_argument("--campaign", type=Path, default=None,
                      help="campaign settings (phase due dates, deadline; TOML). Default: dispatch "
                           "969/UBND-CATP's, findings/campaigns/969-UBND-CATP.toml")
@@ -138,7 +142,8 @@ def _check_db(url: str) -> None:
                          f"{warehouse.head_revision()}: run `reconcile db upgrade --db URL` first")
 
 
-def cmd_run(args) -> int:
+def cmd_run(args, api=None) -> int:
+    """``api``: Prefect's temporary API, started by ``main`` before the heavy imports (flows/api.py)."""
     from findings.campaign import CampaignError, load_campaign
     from intake.inbox import InboxError, preflight
 
@@ -156,9 +161,15 @@ def cmd_run(args) -> int:
     except UsageError as exc:
         return _error(exc)
 
+    from flows.api import connected
+
+    timings = {"checked": time.perf_counter()}
     try:
-        path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db,
-                         campaign=str(args.campaign) if args.campaign else None)
+        with connected(api, float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])):
+            timings["api_ready"] = time.perf_counter()
+            path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db,
+                             campaign=str(args.campaign) if args.campaign else None)
+            timings["flow_done"] = time.perf_counter()
     except (InboxError, warehouse.WarehouseError) as exc:
         return _error(exc)
     except KeyboardInterrupt:   # Ctrl-C: the flow marked the run failed; nothing was renamed into place
@@ -170,7 +181,23 @@ def cmd_run(args) -> int:
         return 1
     _print_summary(Path(path))
     print(path)
+    _write_timings(timings, api)
     return 0
+
+
+def _write_timings(timings: dict[str, float], api) -> None:
+    """Where the command's seconds went, for `reconcile bench` (``$RECONCILE_TIMINGS``: a JSON file).
+    Instants are seconds since the interpreter started; ``api_started``/``api_answered`` are the
+    temporary Prefect API's (absent when a configured server was used)."""
+    target = os.environ.get("RECONCILE_TIMINGS")
+    if not target:
+        return
+    origin = _PROCESS_START
+    out = {k: v - origin for k, v in timings.items()}
+    if api is not None and api.ready:
+        out["api_started"], out["api_answered"] = api.started - origin, api.ready - origin
+    out["stopped"] = time.perf_counter() - origin
+    Path(target).write_text(json.dumps(out), encoding="utf-8")
 
 
 def cmd_demo(args) -> int:
@@ -252,17 +279,20 @@ def cmd_history(args) -> int:
     except warehouse.WarehouseError as exc:
         return _error(exc)
     try:
-        _print_frame(frame, args)
+        _print_frame(frame, args, url)
     except BrokenPipeError:   # `history --csv | head`: the reader has had enough
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
-def _print_frame(frame, args) -> None:
+def _print_frame(frame, args, url: str) -> None:
+    import warehouse
+
     if args.csv:
         frame.to_csv(sys.stdout, index=False)
     elif frame.empty:
-        print(f"no completed runs with unit {args.unit} yet" if args.unit else "no completed runs yet",
+        what = f"no completed runs with unit {args.unit}" if args.unit else "no completed runs"
+        print(f"{what} yet in the warehouse {warehouse.redact(url)} (another one: --db URL or $RECONCILE_DB)",
               file=sys.stderr)
     else:
         print(frame.to_string(index=False))
@@ -279,10 +309,31 @@ def main(argv: list[str] | None = None) -> int:
     # and this machine must not try to phone home.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    handler = {"run": cmd_run, "demo-data": cmd_demo, "template": cmd_template, "bench": cmd_bench, "db": cmd_db, "history": cmd_history,
+    if args.command == "run":
+        # Prefect's API starts now, on the other core, while pandas, Prefect and the inbox checks load.
+        from flows.api import start_early
+
+        return cmd_run(args, start_early())
+    handler = {"demo-data": cmd_demo, "template": cmd_template, "bench": cmd_bench, "db": cmd_db, "history": cmd_history,
                "notice-sent": cmd_notice_sent, "prune": cmd_prune}[args.command]
     return handler(args)
 
 
+def entry() -> None:
+    """The console script: ``main``, the exit handlers (Prefect's, logging's, the process pools'),
+    then the exit itself. Written by hand because the interpreter's own finalisation of the pandas,
+    Prefect and SQLAlchemy module graphs costs ~0.5 s per command and writes nothing (issue 13)."""
+    import atexit
+
+    code = main()
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):   # a closed pipe or stream: nothing more can reach it
+            pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -39,6 +39,10 @@ def small_clean_city(tmp_path_factory) -> Path:
 
 
 def pytest_configure(config):
+    import tempfile
+
+    # The default warehouse lives in the user's data folder: no test may touch the real one.
+    os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="reconcile-tests-data-")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # no telemetry from tests
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")

@@ -152,6 +152,30 @@ def test_each_mistake_a_user_can_make_ends_in_one_line_and_exit_2(small_clean_ci
         assert not (tmp_path / "o").exists(), what                       # nothing written
 
 
+def test_run_and_history_share_one_warehouse_whatever_folder_they_run_in(tmp_path):
+    """No --db: `run` from one folder, `history` from another read the same documented warehouse
+    (issue 13); `history` on a machine with none says where it looked and creates nothing."""
+    data = tmp_path / "data"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    env = {"XDG_DATA_HOME": str(data), "RECONCILE_DB": "", "PREFECT_HOME": str(tmp_path / "prefect")}
+    done = _cli("run", "--inbox", str(ROOT / "examples" / "inbox"), "--out", "out", env_extra=env, cwd=tmp_path / "a")
+    assert done.returncode == 0, done.stderr[-2000:]
+    run_id = Path(done.stdout.strip().splitlines()[-1]).name
+    assert (data / "vneid-reconcile" / "warehouse.sqlite").is_file()
+    assert not list((tmp_path / "a").glob("*.sqlite"))
+    seen = _cli("history", env_extra=env, cwd=tmp_path / "b")
+    assert seen.returncode == 0 and run_id in seen.stdout, seen.stderr
+    assert not list((tmp_path / "b").iterdir())
+
+    elsewhere = {**env, "XDG_DATA_HOME": str(tmp_path / "empty")}
+    none = _cli("history", env_extra=elsewhere, cwd=tmp_path / "b")
+    assert none.returncode == 0 and none.stdout == ""
+    assert "no completed runs yet in the warehouse sqlite:///" in none.stderr
+    assert str(tmp_path / "empty" / "vneid-reconcile" / "warehouse.sqlite") in none.stderr
+    assert not (tmp_path / "empty").exists()
+
+
 def test_history_into_a_closed_pipe_ends_quietly(tmp_path):
     import subprocess
 

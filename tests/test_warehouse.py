@@ -443,9 +443,13 @@ def test_messages_never_show_passwords_or_personal_numbers():
         "row 12: ID [number removed], phone [number removed], CMND [number removed]")
 
 
-def test_default_db_url(monkeypatch):
+def test_default_db_url(monkeypatch, tmp_path):
     monkeypatch.delenv("RECONCILE_DB", raising=False)
-    assert warehouse.default_db_url() == "sqlite:///warehouse.sqlite"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    assert warehouse.default_db_url() == f"sqlite:///{tmp_path}/vneid-reconcile/warehouse.sqlite"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert warehouse.default_db_url() == f"sqlite:///{tmp_path}/home/.local/share/vneid-reconcile/warehouse.sqlite"
     monkeypatch.setenv("RECONCILE_DB", "postgresql+psycopg://u@h/d")
     assert warehouse.default_db_url() == "postgresql+psycopg://u@h/d"
 

@@ -13,16 +13,25 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.pool import NullPool
 
-DEFAULT_SQLITE_FILE = "warehouse.sqlite"
+APP_DIR = "vneid-reconcile"
 SQLITE_BUSY_SECONDS = 60.0
 
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 
 
+def default_sqlite_file() -> Path:
+    """``$XDG_DATA_HOME/vneid-reconcile/warehouse.sqlite`` (``~/.local/share/...`` by default; the
+    XDG Base Directory convention for a user's data): one place, whatever folder a command or the
+    nightly worker runs in (issue 13)."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / APP_DIR / "warehouse.sqlite"
+
+
 def default_db_url() -> str:
-    """``$RECONCILE_DB`` if set, else the SQLite file ``./warehouse.sqlite`` (no server needed)."""
-    return os.environ.get("RECONCILE_DB") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
+    """The warehouse every command uses without ``--db``: ``$RECONCILE_DB`` if set (production:
+    ``postgresql+psycopg://user@host/db``), else the SQLite file ``default_sqlite_file()``."""
+    return os.environ.get("RECONCILE_DB") or f"sqlite:///{default_sqlite_file()}"
 
 
 def redact(db_url: str | URL) -> str:
