@@ -6,7 +6,7 @@ SEED   ?= 1
 SCALE  ?= city
 DEMO   := demo
 
-.PHONY: setup demo test bench bench-pg look clean
+.PHONY: setup demo test bench bench-pg look serve clean
 
 setup: $(BIN)/reconcile
 
@@ -16,11 +16,12 @@ $(BIN)/reconcile: pyproject.toml
 	$(BIN)/pip install -q -e '.[test]'
 	@touch $@
 
+# The demo keeps its synthetic runs in a warehouse of its own, never in the default one.
 demo: setup
 	rm -rf $(DEMO)
 	$(BIN)/reconcile demo-data --scale $(SCALE) --seed $(SEED) --out $(DEMO)
-	@echo "demo: the warehouse is $(DEMO)/warehouse.sqlite; afterwards: $(BIN)/reconcile history --db sqlite:///$(DEMO)/warehouse.sqlite" >&2
 	$(BIN)/reconcile run --inbox $(DEMO)/inbox --out $(DEMO)/out --as-of 2023-10-25 --db sqlite:///$(DEMO)/warehouse.sqlite
+	@echo "demo: its warehouse is $(DEMO)/warehouse.sqlite: $(BIN)/reconcile history --db sqlite:///$(DEMO)/warehouse.sqlite" >&2
 
 test: setup
 	bash scripts/with-postgres $(BIN)/python -m pytest -q
@@ -37,6 +38,13 @@ bench-pg: setup
 # Render a generated small city's workbooks and notices to PNG (look/png/) to look at them.
 look: setup
 	bash scripts/look
+
+# The nightly deployment (Prefect server on PostgreSQL, work pool, worker, deploy, one run now):
+# PREFECT_SERVER_DATABASE_CONNECTION_URL=postgresql+asyncpg://... make serve INBOX=/srv/vneid/inbox OUT=/srv/vneid/out
+INBOX ?= /srv/vneid/inbox
+OUT   ?= /srv/vneid/out
+serve: setup
+	bash scripts/serve-nightly --inbox $(INBOX) --out $(OUT)
 
 clean:
 	rm -rf $(VENV) $(DEMO) out look .pytest_cache

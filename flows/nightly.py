@@ -1,6 +1,7 @@
 """The nightly reconciliation flow: a table of contents of thin tasks.
 
-Parameters are only paths and dates. Tasks take and return DataFrames, so they neither cache
+Parameters are only paths and dates: the warehouse is ``warehouse.default_db_url()`` (a URL may
+hold a password; point a run elsewhere with ``warehouse.using(url)``). Tasks take and return DataFrames, so they neither cache
 nor persist results: hashing big frames is slow, and results would put personal data in Prefect.
 Exceptions that leave a task carry the stage and the error type only (see ``_sanitized``).
 """
@@ -111,12 +112,13 @@ def report_task(out: str, run_id: str, found, summary, data, linked, extras) -> 
 
 
 @flow(name="reconcile", persist_result=False, log_prints=False)
-def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = None,
-              campaign: str | None = None) -> str:
+def reconcile(inbox: str, out: str, as_of: str | None = None, campaign: str | None = None) -> str:
     """One reconciliation: inbox → read → validate → normalise → link → findings → store → report.
-    ``campaign``: a campaign settings file (phase due dates; default dispatch 969's)."""
+    ``inbox``/``out``: folders; ``as_of``: YYYY-MM-DD (default: the export's date); ``campaign``:
+    a campaign settings file (phase due dates; default dispatch 969's). Returns the run folder.
+    The warehouse: ``warehouse.default_db_url()``."""
     os.umask(0o077)   # private by default, also when a deployment's worker runs the flow (issue 14)
-    db = db or warehouse.default_db_url()
+    db = warehouse.default_db_url()
     settings = load_campaign(campaign)
     warehouse.ensure_schema(db)
     started = dt.datetime.now(dt.timezone.utc)
@@ -129,8 +131,9 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
         seconds[stage] = now - clock
         clock = now
 
+    tag = _tag_with_warehouse(db)
     with warehouse.run_lock(db):
-        _crash_dead_runs(db)
+        _crash_dead_runs(tag)
         pause_at("read")
         data = read_task(inbox)
         lap("read")
@@ -146,26 +149,43 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, db: str | None = N
     return path
 
 
-def _crash_dead_runs(db: str) -> None:
-    """A run of this flow on this warehouse still RUNNING in Prefect while we hold the
-    warehouse's lock died without saying so (killed, machine down): mark it Crashed (issue 14).
-    Runs on other warehouses are left alone; Prefect being unreachable never stops a run."""
+def _tag_with_warehouse(db: str) -> str:
+    """Tag this flow run ``warehouse-<warehouse.key(db)>`` (which warehouse, without its URL) before
+    it waits for the warehouse's lock, so that a later run can tell its dead runs from others'."""
+    from prefect.client.orchestration import get_client
+    from prefect.context import get_run_context
+
+    tag = f"warehouse-{warehouse.key(db)}"
+    try:
+        me = get_run_context().flow_run
+        with get_client(sync_client=True) as client:
+            client.update_flow_run(me.id, tags=sorted({*me.tags, tag}))
+    except Exception as exc:  # noqa: BLE001 - housekeeping, never a reason to stop a run
+        get_run_logger().warning("could not tag the flow run (%s)", type(exc).__name__)
+    return tag
+
+
+def _crash_dead_runs(tag: str) -> None:
+    """A run of this flow tagged with this warehouse (``_tag_with_warehouse``) still RUNNING in
+    Prefect while we hold the warehouse's lock died without saying so (killed, machine down):
+    mark it Crashed (issue 14). Runs on other warehouses are left alone; Prefect being
+    unreachable never stops a run."""
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
-                                                FlowRunFilterStateType)
+                                                FlowRunFilterStateType, FlowRunFilterTags)
     from prefect.client.schemas.objects import StateType
     from prefect.context import get_run_context
     from prefect.states import Crashed
 
     try:
-        me = get_run_context().flow_run.id
+        me = get_run_context().flow_run
         with get_client(sync_client=True) as client:
             running = client.read_flow_runs(
                 flow_filter=FlowFilter(name=FlowFilterName(any_=["reconcile"])),
                 flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-                    type=FlowRunFilterStateType(any_=[StateType.RUNNING]))))
+                    type=FlowRunFilterStateType(any_=[StateType.RUNNING])), tags=FlowRunFilterTags(all_=[tag])))
             for run in running:
-                if run.id != me and (run.parameters.get("db") or warehouse.default_db_url()) == db:
+                if run.id != me.id:
                     client.set_flow_run_state(run.id, Crashed(message="process died: found by a later run"),
                                               force=True)
                     get_run_logger().warning("flow run %s was left running by a dead process: marked crashed",

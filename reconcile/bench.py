@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+import warehouse
+
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -142,7 +144,8 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> di
     db_url = db or f"sqlite:///{work / 'bench.sqlite'}"
     with prefect_test_harness(server_startup_timeout=180):
         t0 = time.perf_counter()
-        path = Path(reconcile(inbox=str(inbox), out=str(out), as_of=as_of.isoformat(), db=db_url))
+        with warehouse.using(db_url):
+            path = Path(reconcile(inbox=str(inbox), out=str(out), as_of=as_of.isoformat()))
         wall = time.perf_counter() - t0
     summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
     results["run"] = {"wall_s": wall, "seconds": summary["seconds"]}

@@ -167,8 +167,9 @@ def cmd_run(args, api=None) -> int:
     try:
         with connected(api, float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])):
             timings["api_ready"] = time.perf_counter()
-            path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of, db=args.db,
-                             campaign=str(args.campaign) if args.campaign else None)
+            with warehouse.using(args.db):
+                path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of,
+                                 campaign=str(args.campaign) if args.campaign else None)
             timings["flow_done"] = time.perf_counter()
     except (InboxError, warehouse.WarehouseError) as exc:
         return _error(exc)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import warehouse
 from findings.campaign import CampaignError, load_campaign
 from intake.inbox import read_inbox
 from reconcile import stages
@@ -177,8 +178,8 @@ def test_cadre_phase_table_agrees_with_the_matched_rows(prefect_harness, small_c
     matches.csv and the export (the households its matched rows name) equal cadres.csv."""
     from flows.nightly import reconcile
 
-    run = Path(reconcile(inbox=str(small_city / "inbox"), out=str(tmp_path / "out"), as_of=AS_OF.isoformat(),
-                         db=f"sqlite:///{tmp_path / 'wh.sqlite'}"))
+    with warehouse.using(f"sqlite:///{tmp_path / 'wh.sqlite'}"):
+        run = Path(reconcile(inbox=str(small_city / "inbox"), out=str(tmp_path / "out"), as_of=AS_OF.isoformat()))
     cadres = pd.read_csv(run / "cadres.csv", dtype={"group_no": str, "ward_code": str, "cadre_id": str})
     matches = pd.read_csv(run / "matches.csv", dtype=str, keep_default_na=False)
     export = pd.concat(pd.read_csv(p, dtype=str, keep_default_na=False)

@@ -38,11 +38,16 @@ def _completed(db: Path) -> list[str]:
 
 
 def _prefect_states(db: Path) -> list[str]:
-    """The states Prefect's local database keeps for the flow runs of this warehouse."""
+    """The states Prefect's local database keeps for the flow runs of this warehouse (each run
+    tags itself with the warehouse's key; its URL is never a parameter)."""
+    import warehouse
+
     home = Path(os.environ.get("PREFECT_HOME", Path.home() / ".prefect"))
     with sqlite3.connect(home / "prefect.db") as conn:
-        return [r[0] for r in conn.execute("select state_type from flow_run where parameters like ?",
-                                           (f"%{db}%",))]
+        rows = conn.execute("select state_type, parameters from flow_run where tags like ?",
+                            (f"%warehouse-{warehouse.key(f'sqlite:///{db}')}%",)).fetchall()
+    assert not any(str(db) in parameters for _, parameters in rows)
+    return [state for state, _ in rows]
 
 
 def _consistent(out: Path, db: Path) -> None:

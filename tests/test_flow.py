@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+import warehouse
 from reconcile.scoring import score_run
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,8 +23,8 @@ def _as_of(city: Path) -> str:
 def _run_flow(city: Path, tmp_path: Path) -> Path:
     from flows.nightly import reconcile
 
-    path = reconcile(inbox=str(city / "inbox"), out=str(tmp_path / "out"), as_of=_as_of(city),
-                     db=f"sqlite:///{tmp_path / 'wh.sqlite'}")
+    with warehouse.using(f"sqlite:///{tmp_path / 'wh.sqlite'}"):
+        path = reconcile(inbox=str(city / "inbox"), out=str(tmp_path / "out"), as_of=_as_of(city))
     return Path(path)
 
 
@@ -101,11 +102,11 @@ def test_cli_run_prints_the_run_folder_last(small_clean_city, tmp_path):
 
 def test_flow_run_on_postgresql(prefect_harness, small_clean_city, tmp_path, postgres_url):
     """The production warehouse: a real flow run stores into a real PostgreSQL."""
-    import warehouse
     from flows.nightly import reconcile
 
-    path = Path(reconcile(inbox=str(small_clean_city / "inbox"), out=str(tmp_path / "out"),
-                          as_of=_as_of(small_clean_city), db=postgres_url))
+    with warehouse.using(postgres_url):
+        path = Path(reconcile(inbox=str(small_clean_city / "inbox"), out=str(tmp_path / "out"),
+                              as_of=_as_of(small_clean_city)))
     summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
     hist = warehouse.history(postgres_url)
     assert set(hist["run_id"]) == {summary["run_id"]}
@@ -118,8 +119,8 @@ def test_the_example_inbox_of_the_docs_is_accepted_whole(prefect_harness, tmp_pa
     the findings the page's tables lead a reader to expect."""
     from flows.nightly import reconcile
 
-    run = Path(reconcile(inbox=str(ROOT / "examples" / "inbox"), out=str(tmp_path / "out"),
-                         db=f"sqlite:///{tmp_path / 'wh.sqlite'}"))
+    with warehouse.using(f"sqlite:///{tmp_path / 'wh.sqlite'}"):
+        run = Path(reconcile(inbox=str(ROOT / "examples" / "inbox"), out=str(tmp_path / "out")))
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     assert not summary["files"]["rejected"] and summary["rows"]["read"] == summary["rows"]["matched"] == 7
     found = pd.read_csv(run / "discrepancies.csv", dtype=str, keep_default_na=False)

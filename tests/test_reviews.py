@@ -10,11 +10,14 @@ from pathlib import Path
 import openpyxl
 import pandas as pd
 
+import warehouse
+
 
 def _run(inbox: Path, out: Path, db: str, as_of: str) -> Path:
     from flows.nightly import reconcile
 
-    return Path(reconcile(inbox=str(inbox), out=str(out), as_of=as_of, db=db))
+    with warehouse.using(db):
+        return Path(reconcile(inbox=str(inbox), out=str(out), as_of=as_of))
 
 
 def test_decisions_apply_and_outlive_the_review_file(prefect_harness, small_clean_city, tmp_path):

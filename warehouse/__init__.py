@@ -8,7 +8,7 @@ PostgreSQL in production). See docs/DESIGN.md.
     history(url), load_decisions(url)  reading back
 """
 
-from warehouse.db import default_db_url, redact
+from warehouse.db import default_db_url, key, redact, using
 from warehouse.errors import SchemaOutdated, WarehouseBusy, WarehouseError
 from warehouse.lock import run_lock
 from warehouse.queries import history, history_query, load_decisions, unit_history
@@ -18,6 +18,6 @@ from warehouse.store import IdentityExport, RunData, mark_failed, prune, record_
 __all__ = [
     "IdentityExport", "RunData", "SchemaOutdated", "WarehouseBusy", "WarehouseError",
     "current_revision", "default_db_url", "downgrade", "ensure_schema", "head_revision", "history",
-    "history_query", "load_decisions", "unit_history", "mark_failed", "prune", "record_notice", "redact", "run_lock",
+    "history_query", "key", "load_decisions", "unit_history", "mark_failed", "prune", "record_notice", "redact", "run_lock", "using",
     "store_run", "upgrade",
 ]

@@ -3,6 +3,8 @@ transactions, PostgreSQL goes through psycopg 3."""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
 import threading
@@ -32,6 +34,31 @@ def default_db_url() -> str:
     """The warehouse every command uses without ``--db``: ``$RECONCILE_DB`` if set (production:
     ``postgresql+psycopg://user@host/db``), else the SQLite file ``default_sqlite_file()``."""
     return os.environ.get("RECONCILE_DB") or f"sqlite:///{default_sqlite_file()}"
+
+
+@contextlib.contextmanager
+def using(db_url: str | None):
+    """Within the block, ``default_db_url()`` is ``db_url`` (``None``: unchanged). How a caller
+    points a flow run at a warehouse: a URL may hold a password, so it is never a Prefect flow
+    parameter (issue 13). Sets ``$RECONCILE_DB``, which the process's children see too."""
+    if db_url is None:
+        yield
+        return
+    before = os.environ.get("RECONCILE_DB")
+    os.environ["RECONCILE_DB"] = db_url
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop("RECONCILE_DB", None)
+        else:
+            os.environ["RECONCILE_DB"] = before
+
+
+def key(db_url: str | URL) -> str:
+    """A short stable name of a warehouse that reveals nothing of its URL (12 hex digits), for
+    telling Prefect flow runs of one warehouse from another's."""
+    return hashlib.sha256(parse(db_url).render_as_string(hide_password=True).encode()).hexdigest()[:12]
 
 
 def redact(db_url: str | URL) -> str:
