@@ -130,7 +130,7 @@ def connected(api: TemporaryAPI | None, timeout: float):
     """Prefect settings for the flow run: the server configured in Prefect's settings (environment,
     profile, prefect.toml) if any, else ``api`` once it answers. On leaving, the log and event
     workers are drained while the server still listens, then the temporary server stops."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, PREFECT_UI_URL, temporary_settings
 
     if PREFECT_API_URL.value() or api is None:
         if api is not None:
@@ -139,8 +139,11 @@ def connected(api: TemporaryAPI | None, timeout: float):
         return
     url = api.wait(timeout)
     try:
-        # No UI is served and the server ends with the command: no "View at <link>" to a dead page.
-        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_UI_URL: ""}):
+        # No UI is served and the server ends with the command: no "View at <link>" to a dead page,
+        # and no heartbeats nobody can watch (Prefect's heartbeat thread sleeps in whole seconds:
+        # stopping it cost ~1 s per run).
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_UI_URL: "",
+                                         PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             try:
                 yield url
             finally:
