@@ -25,6 +25,8 @@ def _date(text: str) -> str:
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="reconcile", description="VNeID campaign reconciliation. The inbox layout "
                                 "and every accepted variation: docs/inbox.md; an example: examples/inbox/.")
+    p.add_argument("--debug", action="store_true",
+                   help="on an error, also print the Python traceback (for a developer; may show file paths)")
     sub = p.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run one reconciliation as a Prefect flow run (inbox layout: docs/inbox.md)")
@@ -97,8 +99,16 @@ def _print_summary(folder: Path) -> None:
           f"{vi_int(len(files['superseded']))} được thay thế. Thời gian: {seconds} giây.", file=sys.stderr)
 
 
+_DEBUG = False   # `reconcile --debug ...`: tracebacks too
+
+
 def _error(exc: Exception) -> int:
-    """Every failure a user can cause ends the same way: one line on stderr, exit status 2."""
+    """Every failure a user can cause ends the same way: one line on stderr, exit status 2
+    (with ``--debug``, the traceback before it)."""
+    if _DEBUG:
+        import traceback
+
+        traceback.print_exception(exc)
     print(f"reconcile: error: {exc}", file=sys.stderr)
     return 2
 
@@ -178,6 +188,10 @@ def cmd_run(args, api=None) -> int:
               "was written", file=sys.stderr)
         return 130
     except Exception as exc:
+        if _DEBUG:
+            import traceback
+
+            traceback.print_exception(exc)
         print(f"reconcile: error: run failed ({exc})", file=sys.stderr)
         return 1
     _print_summary(Path(path))
@@ -301,7 +315,9 @@ def _print_frame(frame, args, url: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global _DEBUG
     args = _parser().parse_args(argv)
+    _DEBUG = args.debug
     # Private by default (issue 14): what this process writes (warehouse, run folders, workbooks,
     # notices, lock files) is its owner's alone; an operator widens access on purpose.
     os.umask(0o077)
