@@ -25,7 +25,7 @@ from intake.registry import Registry, read_registry
 from intake.reviews import DECISION_COLUMNS, read_review_file
 from intake.sheets import TABLE_SUFFIXES, UnreadableFile
 from intake.units import ASSIGNMENT_COLUMNS, STAFF_COLUMNS, read_assignment_file, read_staff_file
-from reconcile.workers import process_pool, worker_count
+from parallel import process_pool, worker_count
 
 FILE_COLUMNS = ["source", "sheet", "kind", "sha256", "size_bytes", "ward_code", "group_no",
                 "submitted_on", "status", "reason", "replaced_by", "row_count"]
@@ -306,7 +306,7 @@ def read_inbox(root: Path) -> Inbox:
     )
 
 
-# Reading is Python per cell: a big inbox is read by a pool of processes (reconcile.workers).
+# Reading is Python per cell: a big inbox is read by a pool of processes (parallel).
 PARALLEL_MIN_FILES = 200
 PARALLEL_MIN_BYTES = 32 << 20
 

@@ -235,7 +235,7 @@ def cmd_template(args) -> int:
 
 
 def cmd_bench(args) -> int:
-    from reconcile.bench import main as bench_main
+    from bench.run import main as bench_main
 
     return bench_main(args)
 

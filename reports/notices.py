@@ -19,7 +19,7 @@ from docxtpl import DocxTemplate
 
 from findings.campaign import Campaign
 from findings.progress import records_by_id
-from reconcile.workers import process_pool, worker_count
+from parallel import process_pool, worker_count
 from reports.labels import ACCOUNT_LABELS, STATE_LABELS, natural, slug, vi_date, vi_int, vi_pct
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "thong_bao_ket_qua.docx"

@@ -14,7 +14,7 @@ import pandas as pd
 import xlsxwriter
 
 from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
-from reconcile.workers import process_pool, worker_count
+from parallel import process_pool, worker_count
 from reports.details import not_listed_details, row_details, visit_list
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, LAYOUT_LABELS, RULE_LABELS, SHEET_STATUS, slug, vi_date,
                             vi_int, vi_pct)

@@ -52,7 +52,7 @@ def test_city_inbox_reads_every_person_row_exactly(tmp_path_factory):
     import datetime as dt
 
     from reconcile import stages
-    from reconcile.scoring import finding_keys
+    from bench.scoring import finding_keys
 
     found = stages.find(data, stages.link_rows(stages.validate_and_normalize(data)), dt.date(2023, 10, 25))
     got = finding_keys(found.findings.astype({"row": "string"}).fillna(""))

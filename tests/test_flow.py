@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 
 import warehouse
-from reconcile.scoring import score_run
+from bench.scoring import score_run
 
 ROOT = Path(__file__).resolve().parent.parent
 

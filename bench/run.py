@@ -80,7 +80,7 @@ def bare_calamine_read(inbox: Path) -> tuple[int, float]:
 
 def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> dict:
     from reconcile import stages
-    from reconcile.scoring import score_run
+    from bench.scoring import score_run
 
     work.mkdir(parents=True, exist_ok=True)
     print(f"reconcile bench — scale {scale}, seed {seed}, {dt.datetime.now():%Y-%m-%d %H:%M}", flush=True)
@@ -117,7 +117,7 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> di
           f"{link_s:.2f} s = {n_rows / link_s:,.0f} rows/s")
     if splink:
         try:
-            from reconcile.bench_splink import run_splink
+            from bench.splink import run_splink
         except ImportError as exc:
             _line("Splink", f"not installed ({exc.name}): pip install -e '.[bench]'")
         else:
