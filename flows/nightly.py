@@ -8,6 +8,7 @@ Exceptions that leave a task carry the stage and the error type only (see ``_san
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import functools
 import os
@@ -19,6 +20,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+import parallel
 import warehouse
 from findings.campaign import load_campaign
 from intake.inbox import InboxError, parse_as_of
@@ -26,6 +28,10 @@ from reconcile import stages
 from reconcile.faults import pause_at
 from reports.notices import NoticeData, write_notices
 from reports.workbooks import Extras, write_human_reports
+
+
+# Peak memory (MB) of each Dask worker in this process's last flow run on a Dask task runner.
+WORKER_PEAKS_MB: dict[str, float] = {}
 
 
 class StageFailed(RuntimeError):
@@ -132,7 +138,7 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, campaign: str | No
         clock = now
 
     tag = _tag_with_warehouse(db)
-    with warehouse.run_lock(db):
+    with warehouse.run_lock(db), _partitions():
         _crash_dead_runs(tag)
         pause_at("read")
         data = read_task(inbox)
@@ -147,6 +153,30 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, campaign: str | No
             warehouse.mark_failed(db, run_id, day, started, f"{type(exc).__name__}: {exc}"[:500])
             raise
     return path
+
+
+@contextlib.contextmanager
+def _partitions():
+    """On a Dask task runner (``reconcile run --dask``, issue 15), the partitioned work of the
+    stages (reading by file, reports by ward) runs as task runs on its workers
+    (flows/partitions.py); on any other runner, as before."""
+    from prefect.context import FlowRunContext
+
+    runner = FlowRunContext.get().task_runner
+    if type(runner).__name__ != "DaskTaskRunner":
+        yield
+        return
+    from flows.partitions import TaskRunnerExecutor, worker_peaks_mb
+
+    client = runner.client   # the cluster starts here (prefect-dask starts it on first use)
+    threads = sum(client.nthreads().values())
+    get_run_logger().info("dask: %d workers, %d threads", len(client.nthreads()), threads)
+    with parallel.distributed(TaskRunnerExecutor(threads)):
+        yield
+    WORKER_PEAKS_MB.clear()
+    WORKER_PEAKS_MB.update(worker_peaks_mb(client))
+    get_run_logger().info("dask: peak memory per worker (MB): %s",
+                          ", ".join(f"{v:,.0f}" for v in WORKER_PEAKS_MB.values()))
 
 
 def _tag_with_warehouse(db: str) -> str:

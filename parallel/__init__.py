@@ -3,14 +3,18 @@
 A province sends ~10,900 workbooks and gets ~120 ward workbooks back; on one core each side
 costs a minute or more. Either stage hands its files to one process per core once there is
 enough work to pay for starting them (about a second); a city or a test runs in-process.
+
+Within ``distributed(executor)`` (the flow on a Dask cluster, issue 15) every stage hands its
+work to that executor instead, whatever its size: reading is partitioned by file, reports by ward.
 """
 
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import multiprocessing
 import os
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 MAX_WORKERS = 8
 
@@ -24,10 +28,26 @@ def worker_count(enough_work: bool) -> int:
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS)) if enough_work else 1
 
 
+_DISTRIBUTED: contextvars.ContextVar[Executor | None] = contextvars.ContextVar("distributed", default=None)
+
+
+@contextlib.contextmanager
+def distributed(executor: Executor):
+    """Within the block, ``process_pool`` yields ``executor`` for any amount of work."""
+    token = _DISTRIBUTED.set(executor)
+    try:
+        yield executor
+    finally:
+        _DISTRIBUTED.reset(token)
+
+
 @contextlib.contextmanager
 def process_pool(workers: int):
-    """A pool of ``workers`` processes, or None where this process works alone. On an error
-    the work not yet started is cancelled."""
+    """A pool of ``workers`` processes, or None where this process works alone; within
+    ``distributed``, that executor. On an error the work not yet started is cancelled."""
+    if _DISTRIBUTED.get() is not None:
+        yield _DISTRIBUTED.get()
+        return
     if workers < 2:
         yield None
         return

@@ -35,6 +35,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--as-of", type=_date, default=None, help="reference date (default: the export date)")
     run.add_argument("--db", default=None, help="SQLAlchemy URL of the warehouse (default: $RECONCILE_DB, else "
                      "the SQLite file ~/.local/share/vneid-reconcile/warehouse.sqlite, shared by every command)")
+    run.add_argument("--dask", nargs="?", const="", default=None, metavar="ADDRESS",
+                     help="run the partitioned work (reading by file, reports by ward) on Dask: the scheduler "
+                          "at ADDRESS (tcp://host:8786), else a local cluster of one worker per core "
+                          "(RECONCILE_WORKERS). Same results as without. See docs/scaling.md")
     run.add_argument("--campaign", type=Path, default=None,
                      help="campaign settings (phase due dates, deadline; TOML). Default: dispatch "
                           "969/UBND-CATP's, findings/campaigns/969-UBND-CATP.toml")
@@ -177,9 +181,10 @@ def cmd_run(args, api=None) -> int:
     try:
         with connected(api, float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])):
             timings["api_ready"] = time.perf_counter()
+            flow = reconcile if args.dask is None else reconcile.with_options(task_runner=_dask_runner(args.dask))
             with warehouse.using(args.db):
-                path = reconcile(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of,
-                                 campaign=str(args.campaign) if args.campaign else None)
+                path = flow(inbox=str(args.inbox), out=str(args.out), as_of=args.as_of,
+                            campaign=str(args.campaign) if args.campaign else None)
             timings["flow_done"] = time.perf_counter()
     except (InboxError, warehouse.WarehouseError) as exc:
         return _error(exc)
@@ -200,6 +205,23 @@ def cmd_run(args, api=None) -> int:
     return 0
 
 
+def _dask_runner(address: str):
+    """prefect-dask's task runner: on the scheduler at ``address``, or on a local cluster of
+    worker processes (one thread each: the work is Python per cell) started for this run."""
+    import logging
+
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")   # the cluster's workers, spawned later
+    logging.getLogger("distributed").setLevel(logging.WARNING)      # this process's scheduler and nanny
+    from prefect_dask import DaskTaskRunner
+
+    from parallel import worker_count
+
+    if address:
+        return DaskTaskRunner(address=address)
+    return DaskTaskRunner(cluster_kwargs={"n_workers": worker_count(True), "threads_per_worker": 1,
+                                          "processes": True, "dashboard_address": None})
+
+
 def _write_timings(timings: dict[str, float], api) -> None:
     """Where the command's seconds went, for `reconcile bench` (``$RECONCILE_TIMINGS``: a JSON file).
     Instants are seconds since the interpreter started; ``api_started``/``api_answered`` are the
@@ -211,6 +233,10 @@ def _write_timings(timings: dict[str, float], api) -> None:
     out = {k: v - origin for k, v in timings.items()}
     if api is not None and api.ready:
         out["api_started"], out["api_answered"] = api.started - origin, api.ready - origin
+    from flows.nightly import WORKER_PEAKS_MB
+
+    if WORKER_PEAKS_MB:
+        out["dask_worker_peaks_mb"] = list(WORKER_PEAKS_MB.values())
     out["stopped"] = time.perf_counter() - origin
     Path(target).write_text(json.dumps(out), encoding="utf-8")
 

@@ -1,0 +1,52 @@
+"""The same flow on Dask (issue 15): prefect-dask's DaskTaskRunner on a LocalCluster of two worker
+processes reads the inbox by file and writes the reports by ward on its workers, and every output
+is the same as the default run's."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+import warehouse
+from flows import nightly
+
+
+def _sorted_bytes(path: Path) -> bytes:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame.sort_values(list(frame.columns)).to_csv(index=False).encode()
+
+
+def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city, tmp_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+    from prefect_dask import DaskTaskRunner
+
+    as_of = json.loads((small_city / "truth" / "meta.json").read_text())["as_of"]
+    with warehouse.using(f"sqlite:///{tmp_path / 'default.sqlite'}"):
+        default = Path(nightly.reconcile(inbox=str(small_city / "inbox"), out=str(tmp_path / "default"), as_of=as_of))
+
+    runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True,
+                                            "dashboard_address": None})
+    on_dask = nightly.reconcile.with_options(task_runner=runner)
+    with warehouse.using(f"sqlite:///{tmp_path / 'dask.sqlite'}"):
+        state = on_dask(inbox=str(small_city / "inbox"), out=str(tmp_path / "dask"), as_of=as_of, return_state=True)
+    dask = Path(state.result())
+
+    assert default.name == dask.name
+    for name in ("matches.csv", "discrepancies.csv", "units.csv", "cadres.csv", "people.csv", "households.csv"):
+        assert _sorted_bytes(dask / name) == _sorted_bytes(default / name), name
+    ward_books = sorted(p.name for p in (default / "bao_cao").iterdir())
+    assert sorted(p.name for p in (dask / "bao_cao").iterdir()) == ward_books and len(ward_books) > 2
+    notices = sorted(p.relative_to(default) for p in (default / "thong_bao").rglob("*.docx"))
+    assert sorted(p.relative_to(dask) for p in (dask / "thong_bao").rglob("*.docx")) == notices
+
+    # the partitioned work ran as task runs on the cluster's two workers
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
+    names = [r.name for r in runs]
+    assert any(n.startswith("read_one[") for n in names), names
+    assert sum(n.startswith("write_ward[") for n in names) == len(ward_books) - 1   # all but the city's
+    assert all(r.state_type.value == "COMPLETED" for r in runs)
+    assert len(nightly.WORKER_PEAKS_MB) == 2 and all(v > 0 for v in nightly.WORKER_PEAKS_MB.values())
