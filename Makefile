@@ -6,7 +6,7 @@ SEED   ?= 1
 SCALE  ?= city
 DEMO   := demo
 
-.PHONY: setup demo test bench bench-pg look serve clean
+.PHONY: setup demo test bench bench-pg bench-province look serve clean
 
 setup: $(BIN)/reconcile
 
@@ -34,6 +34,11 @@ bench: setup
 bench-pg: setup
 	$(BIN)/pip install -q -e '.[test,bench]'
 	bash scripts/with-postgres sh -c '$(BIN)/reconcile bench --scale $(SCALE) --seed $(SEED) --no-splink --db "$$RECONCILE_TEST_PG_URL"'
+
+# Province scale (1.5M rows; generating it takes ~10 min the first time): the whole command, then
+# the same on a local Dask cluster, outputs compared, time per stage and peak memory printed.
+bench-province: setup
+	$(BIN)/reconcile bench --scale province --seed $(SEED) --runs-only --dask
 
 # Render a generated small city's workbooks and notices to PNG (look/png/) to look at them.
 look: setup

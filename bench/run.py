@@ -78,8 +78,11 @@ def bare_calamine_read(inbox: Path) -> tuple[int, float]:
     return cells, time.perf_counter() - t0
 
 
-def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> dict:
-    from reconcile import stages
+def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None, runs_only: bool = False,
+          dask: bool = False) -> dict:
+    """Print every figure; keep them in ``<work>/bench-<scale>-<seed>.json``. ``runs_only``: the
+    whole command only (no in-process ingest and linkage sections, no Splink); ``dask``: the
+    command once more with ``--dask`` (a local cluster), its outputs compared with the first's."""
     from bench.scoring import score_run
 
     work.mkdir(parents=True, exist_ok=True)
@@ -89,6 +92,70 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> di
     meta = json.loads((city / "truth" / "meta.json").read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(meta["as_of"])
     results: dict = {"scale": scale, "seed": seed}
+    n_rows = None if runs_only else _ingest_and_linkage(inbox, city, splink, results)
+
+    print("whole `reconcile run` command (its own process: Prefect's API, every file, store, reports)", flush=True)
+    db_url = db or f"sqlite:///{work / 'bench.sqlite'}"
+    cmd = command_run(inbox, work / "out", as_of.isoformat(), db_url, work / "timings-city.json")
+    path = Path(cmd["path"])
+    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
+    n_rows = n_rows or summary["rows"]["read"]
+    results["run"] = {"wall_s": cmd["wall_s"], "seconds": summary["seconds"], "command": cmd}
+    _print_command(cmd, summary, n_rows)
+    if "splink" in results:
+        _line("ratio Splink linkage alone / our whole command", f"{results['splink']['seconds'] / cmd['wall_s']:.2f}x")
+
+    if dask:
+        print("the same command with --dask (a local cluster, one worker process per core)", flush=True)
+        dcmd = command_run(inbox, work / "out-dask", as_of.isoformat(), f"sqlite:///{work / 'bench-dask.sqlite'}",
+                           work / "timings-dask.json", ["--dask"])
+        dpath = Path(dcmd["path"])
+        dsummary = json.loads((dpath / "summary.json").read_text(encoding="utf-8"))
+        results["dask"] = {"wall_s": dcmd["wall_s"], "seconds": dsummary["seconds"], "command": dcmd}
+        _print_command(dcmd, dsummary, n_rows)
+        peaks = dcmd["timings"].get("dask_worker_peaks_mb", [])
+        _line("  peak memory per Dask worker", ", ".join(f"{p:,.0f} MB" for p in peaks))
+        same = {name: _sorted_csv(path / name) == _sorted_csv(dpath / name)
+                for name in ("matches.csv", "discrepancies.csv", "units.csv", "cadres.csv", "people.csv",
+                             "households.csv")}
+        results["dask"]["identical"] = same
+        _line("outputs identical to the default run's", ", ".join(f"{k} {'yes' if v else 'NO'}" for k, v in same.items()))
+        _line("ratio --dask / default wall time", f"{dcmd['wall_s'] / cmd['wall_s']:.2f}x")
+
+    if not runs_only:
+        _fixed_cost(work, results)
+
+    print("quality against ground truth", flush=True)
+    q = score_run(path, city / "truth")
+    results["quality"] = {k: v for k, v in q.items() if k not in ("missing_findings", "extra_findings")}
+    _line("rows: truth / run / same set", f"{q['rows_truth']:,} / {q['rows_run']:,} / {q['same_rows']}")
+    _line("match precision / recall", f"{q['precision']:.5f} / {q['recall']:.5f}")
+    _line("review share", f"{q['review_share']:.4%}")
+    for what, v in q["files"].items():
+        _line(f"  files: {what.replace('_', ' ')} (truth / run / agree)", f"{v['truth']} / {v['run']} / {v['agree']}")
+    for code, v in q["per_code"].items():
+        _line(f"  F1 {code}", f"{v['f1']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+    _line("unit findings (dispatch 969 items 1–3)", "precision / recall")
+    for code in UNIT_CODES:
+        v = q["per_code"].get(code)
+        if v:
+            _line(f"  {code}", f"{v['precision']:.4f} / {v['recall']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
+    for kind, v in summary.get("units", {}).get("people", {}).items():
+        _line(f"  {kind} rows found in the export", f"{v.get('matched', 0):,} of {v['rows']:,}")
+    h = q.get("households")
+    if h:
+        _line("household members of staff and cadres", f"{h['agree']:,} of {h['truth']:,} in truth found, "
+              f"{h['run'] - h['agree']:,} invented, eligibility agrees on {h['eligible_agree']:,}")
+    results["peak_rss_mb"] = _peak_mb()
+    _line("peak memory (RSS) of this process", f"{results['peak_rss_mb']:,.0f} MB")
+    (work / f"bench-{scale}-{seed}.json").write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
+    return results
+
+
+def _ingest_and_linkage(inbox: Path, city: Path, splink: bool, results: dict) -> int:
+    """In this process: our reader against a bare calamine dump, validation, our linkage against
+    Splink's on the same rows, and both linkages' quality. Returns the person-rows read."""
+    from reconcile import stages
 
     print("ingest", flush=True)
     cells, floor_s = bare_calamine_read(inbox)
@@ -135,25 +202,10 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> di
             _line("ours:   precision / recall / F1", "{precision:.5f} / {recall:.5f} / {f1:.5f}".format(**ours_q))
             _line("Splink: precision / recall / F1", "{precision:.5f} / {recall:.5f} / {f1:.5f}".format(**sp_q))
 
-    print("whole `reconcile run` command (its own process: Prefect's API, every file, store, reports)", flush=True)
-    out = work / "out"
-    db_url = db or f"sqlite:///{work / 'bench.sqlite'}"
-    cmd = command_run(inbox, out, as_of.isoformat(), db_url, work / "timings-city.json")
-    path = Path(cmd["path"])
-    summary = json.loads((path / "summary.json").read_text(encoding="utf-8"))
-    wall = cmd["wall_s"]
-    results["run"] = {"wall_s": wall, "seconds": summary["seconds"], "command": cmd}
-    _line("wall time of the command", f"{wall:.2f} s ({n_rows / wall:,.0f} rows/s end to end), "
-          f"peak {cmd['peak_rss_mb']:,.0f} MB")
-    _print_split(cmd, summary["seconds"])
-    stages_s = summary["seconds"]
-    for stage in [k for k in stages_s if k != "total"] + ["total"]:
-        s = stages_s.get(stage, 0.0)
-        rate = f" = {n_rows / s:,.0f} rows/s" if s > 0 and stage != "total" else ""
-        _line(f"  our stage {stage}", f"{s:.2f} s{rate}")
-    if "splink" in results:
-        _line("ratio Splink linkage alone / our whole command", f"{results['splink']['seconds'] / wall:.2f}x")
+    return n_rows
 
+
+def _fixed_cost(work: Path, results: dict) -> None:
     print("fixed cost: the example inbox (docs/inbox.md, 7 rows), warm Prefect home", flush=True)
     example = Path(__file__).resolve().parent.parent / "examples" / "inbox"
     small = [command_run(example, work / "out-example", None, f"sqlite:///{work / 'example.sqlite'}",
@@ -163,51 +215,49 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None) -> di
     _line("wall time of the command (3 runs)", " / ".join(f"{c['wall_s']:.2f} s" for c in small))
     _print_split(best, json.loads((Path(best["path"]) / "summary.json").read_text(encoding="utf-8"))["seconds"])
 
-    print("quality against ground truth", flush=True)
-    q = score_run(path, city / "truth")
-    results["quality"] = {k: v for k, v in q.items() if k not in ("missing_findings", "extra_findings")}
-    _line("rows: truth / run / same set", f"{q['rows_truth']:,} / {q['rows_run']:,} / {q['same_rows']}")
-    _line("match precision / recall", f"{q['precision']:.5f} / {q['recall']:.5f}")
-    _line("review share", f"{q['review_share']:.4%}")
-    for what, v in q["files"].items():
-        _line(f"  files: {what.replace('_', ' ')} (truth / run / agree)", f"{v['truth']} / {v['run']} / {v['agree']}")
-    for code, v in q["per_code"].items():
-        _line(f"  F1 {code}", f"{v['f1']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
-    _line("unit findings (dispatch 969 items 1–3)", "precision / recall")
-    for code in UNIT_CODES:
-        v = q["per_code"].get(code)
-        if v:
-            _line(f"  {code}", f"{v['precision']:.4f} / {v['recall']:.4f} (tp {v['tp']}, fp {v['fp']}, fn {v['fn']})")
-    for kind, v in summary.get("units", {}).get("people", {}).items():
-        _line(f"  {kind} rows found in the export", f"{v.get('matched', 0):,} of {v['rows']:,}")
-    h = q.get("households")
-    if h:
-        _line("household members of staff and cadres", f"{h['agree']:,} of {h['truth']:,} in truth found, "
-              f"{h['run'] - h['agree']:,} invented, eligibility agrees on {h['eligible_agree']:,}")
-    results["peak_rss_mb"] = _peak_mb()
-    _line("peak memory (RSS) of this process", f"{results['peak_rss_mb']:,.0f} MB")
-    (work / f"bench-{scale}-{seed}.json").write_text(json.dumps(results, indent=2, default=float), encoding="utf-8")
-    return results
+
+def _print_command(cmd: dict, summary: dict, n_rows: int) -> None:
+    wall = cmd["wall_s"]
+    _line("wall time of the command", f"{wall:.2f} s ({n_rows / wall:,.0f} rows/s end to end), "
+          f"peak {cmd['peak_rss_mb']:,.0f} MB (its largest process)")
+    _print_split(cmd, summary["seconds"])
+    stages_s = summary["seconds"]
+    for stage in [k for k in stages_s if k != "total"] + ["total"]:
+        s = stages_s.get(stage, 0.0)
+        rate = f" = {n_rows / s:,.0f} rows/s" if s > 0 and stage != "total" else ""
+        _line(f"  our stage {stage}", f"{s:.2f} s{rate}")
 
 
-def command_run(inbox: Path, out: Path, as_of: str | None, db: str, timings: Path) -> dict:
-    """Run ``reconcile run`` as a user does, in a process of its own; its wall time (s), peak
-    memory (MB), run folder, and where the seconds went (the command's ``$RECONCILE_TIMINGS``)."""
+def _sorted_csv(path: Path) -> bytes:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame.sort_values(list(frame.columns)).to_csv(index=False).encode()
+
+
+def command_run(inbox: Path, out: Path, as_of: str | None, db: str, timings: Path, extra: list[str] = ()) -> dict:
+    """Run ``reconcile run`` as a user does, in a process of its own; its wall time (s), the peak
+    memory of its largest process (MB, from wait4), run folder, and where the seconds went (the
+    command's ``$RECONCILE_TIMINGS``)."""
     import os
     import subprocess
     import sys
+    import tempfile
 
-    args = [sys.executable, "-m", "reconcile", "run", "--inbox", str(inbox), "--out", str(out), "--db", db]
+    args = [sys.executable, "-m", "reconcile", "run", "--inbox", str(inbox), "--out", str(out), "--db", db, *extra]
     if as_of:
         args += ["--as-of", as_of]
     env = {**os.environ, "RECONCILE_TIMINGS": str(timings), "PREFECT_LOGGING_LEVEL": "WARNING"}
-    t0 = time.perf_counter()
-    done = subprocess.run(args, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - t0
-    if done.returncode != 0:
-        raise RuntimeError(f"reconcile run failed ({done.returncode}): {done.stderr[-2000:]}")
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"wall_s": wall, "peak_rss_mb": peak, "path": done.stdout.strip().splitlines()[-1],
+    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+        t0 = time.perf_counter()
+        proc = subprocess.Popen(args, env=env, stdout=stdout, stderr=stderr, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        stdout.seek(0)
+        stderr.seek(0)
+        if proc.returncode != 0:
+            raise RuntimeError(f"reconcile run failed ({proc.returncode}): {stderr.read()[-2000:]}")
+        path = stdout.read().strip().splitlines()[-1]
+    return {"wall_s": wall, "peak_rss_mb": usage.ru_maxrss / 1024, "path": path,
             "timings": json.loads(timings.read_text(encoding="utf-8"))}
 
 
@@ -244,6 +294,7 @@ def _score_links(rows: pd.DataFrame, links: pd.DataFrame, truth: pd.DataFrame) -
 
 
 def main(args) -> int:
-    bench(args.scale, args.seed, Path(args.work), splink=not args.no_splink, db=args.db)
+    bench(args.scale, args.seed, Path(args.work), splink=not (args.no_splink or args.runs_only), db=args.db,
+          runs_only=args.runs_only, dask=args.dask)
     return 0
 

@@ -42,6 +42,22 @@ def distributed(executor: Executor):
 
 
 @contextlib.contextmanager
+def shared_pool(enough_work: bool):
+    """One pool for every part of a stage (the ward workbooks, then the notices): started once,
+    and each part's ``process_pool`` inside the block uses it. Within ``distributed``, that
+    executor; with little work, none."""
+    if _DISTRIBUTED.get() is not None:
+        yield _DISTRIBUTED.get()
+        return
+    with process_pool(worker_count(enough_work)) as pool:
+        if pool is None:
+            yield None
+            return
+        with distributed(pool):
+            yield pool
+
+
+@contextlib.contextmanager
 def process_pool(workers: int):
     """A pool of ``workers`` processes, or None where this process works alone; within
     ``distributed``, that executor. On an error the work not yet started is cancelled."""

@@ -58,6 +58,10 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--work", default=".bench", help="where the generated city and results are kept")
     b.add_argument("--no-splink", action="store_true", help="skip the Splink comparison")
     b.add_argument("--db", default=None, help="warehouse URL for the run (default: SQLite in --work)")
+    b.add_argument("--runs-only", action="store_true",
+                   help="only the whole command (no in-process ingest and linkage sections, no Splink)")
+    b.add_argument("--dask", action="store_true",
+                   help="also run the command with --dask on a local cluster and compare the outputs")
 
     db = sub.add_parser("db", help="warehouse maintenance")
     dbsub = db.add_subparsers(dest="db_command", required=True)

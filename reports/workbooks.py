@@ -81,6 +81,8 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
             cadres=cadres[cadres["ward_code"] == code] if cadres is not None else None,
             history=history, rejected=own, withheld=withheld_lines(summary, code), campaign=extras.campaign)
         jobs.append((out / f"{code}_{name}.xlsx", book))
+    # biggest first: the last workbook to start is a small one, so no worker waits long at the end
+    jobs.sort(key=lambda job: -(len(job[1].details) + len(job[1].findings) + len(job[1].visits)))
     with process_pool(worker_count(len(matches) >= PARALLEL_MIN_ROWS)) as pool:
         if pool is None:
             for job in jobs:
