@@ -9,17 +9,22 @@ stages are. The same functions run as under the local process pool, so the resul
 
 from __future__ import annotations
 
+import collections
+import contextvars
 import os
 import resource
 from concurrent.futures import Executor
 
+import cloudpickle
 from prefect import task
 from prefect.cache_policies import NO_CACHE
+from prefect.context import TaskRunContext
 
 # Files per task run when reading: a province's ~10,900 workbooks make ~100-700 task runs, each
 # worth Prefect's ~50 ms of bookkeeping.
 MIN_FILES_PER_TASK = 16
 TASKS_PER_WORKER = 8
+WINDOW_PER_WORKER = 2
 
 
 class PartitionFailed(RuntimeError):
@@ -27,10 +32,12 @@ class PartitionFailed(RuntimeError):
 
 
 @task(name="partition", cache_policy=NO_CACHE, persist_result=False, retries=0)
-def partition(fn, calls: list[tuple]) -> list:
-    """``[fn(*args) for args in calls]`` on whichever worker the task runner chose. Private by
-    default there too (umask 077, issue 14); an error keeps its detail on the worker's stderr."""
+def partition(payload: bytes) -> list:
+    """``[fn(*args) for args in calls]``, ``(fn, calls)`` pickled in ``payload``, on whichever
+    worker the task runner chose. Private by default there too (umask 077, issue 14); an error
+    keeps its detail on the worker's stderr."""
     os.umask(0o077)
+    fn, calls = cloudpickle.loads(payload)
     try:
         return [fn(*args) for args in calls]
     except Exception as exc:
@@ -52,10 +59,13 @@ class _Future:
 
 class TaskRunnerExecutor(Executor):
     """A ``concurrent.futures.Executor`` whose calls are ``partition`` task runs submitted to the
-    current flow run's task runner. ``workers``: the cluster's worker count (sizes the batches)."""
+    current flow run's task runner. ``workers``: the cluster's worker threads (sizes the batches
+    and the window: at most ``WINDOW_PER_WORKER`` partitions per worker are in flight, so the
+    flow's process never holds every partition's payload at once)."""
 
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
+        self._in_flight: collections.deque = collections.deque()
 
     def submit(self, fn, /, *args, **kwargs):
         if kwargs:
@@ -63,19 +73,40 @@ class TaskRunnerExecutor(Executor):
         return _Future(self._submit(fn, [args]))
 
     def map(self, fn, *iterables, timeout=None, chunksize=1):
+        """Results in order, batches of files submitted ahead as the window allows."""
         calls = list(zip(*iterables))
         size = max(chunksize, MIN_FILES_PER_TASK, -(-len(calls) // (self.workers * TASKS_PER_WORKER)))
-        futures = [self._submit(fn, calls[i:i + size]) for i in range(0, len(calls), size)]
+        batches = [calls[i:i + size] for i in range(0, len(calls), size)]
+        ahead = collections.deque(self._submit(fn, b) for b in batches[:self.workers * WINDOW_PER_WORKER])
+        rest = iter(batches[len(ahead):])
 
         def results():
-            for future in futures:
-                yield from future.result(timeout=timeout)
+            while ahead:
+                batch = ahead.popleft().result(timeout=timeout)
+                following = next(rest, None)
+                if following is not None:
+                    ahead.append(self._submit(fn, following))
+                yield from batch
         return results()
 
-    @staticmethod
-    def _submit(fn, calls: list[tuple]):
+    def _submit(self, fn, calls: list[tuple]):
+        """Submitted as a task run of the flow, outside the stage's task run: prefect-dask sends
+        the current task run's context with every submission, parameters included, and the
+        report stage's parameters are the whole run (870 MB a ward workbook at province scale).
+        The payload is pickled bytes: Dask would otherwise hash (tokenize) and Prefect walk every
+        frame in it."""
+        while len(self._in_flight) >= self.workers * WINDOW_PER_WORKER:
+            self._in_flight.popleft().wait()
         name = getattr(fn, "__name__", "partition").strip("_")
-        return partition.with_options(task_run_name=f"{name}[{len(calls)}]").submit(fn, calls)
+        submit = partition.with_options(task_run_name=f"{name}[{len(calls)}]").submit
+        payload = cloudpickle.dumps((fn, calls), protocol=5)
+
+        def outside_the_stage():
+            TaskRunContext.__var__.set(None)
+            return submit(payload)
+        future = contextvars.copy_context().run(outside_the_stage)
+        self._in_flight.append(future)
+        return future
 
 
 def worker_peaks_mb(client) -> dict[str, float]:
