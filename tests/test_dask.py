@@ -50,3 +50,26 @@ def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city
     assert sum(n.startswith("write_ward[") for n in names) == len(ward_books) - 1   # all but the city's
     assert all(r.state_type.value == "COMPLETED" for r in runs)
     assert len(nightly.WORKER_PEAKS_MB) == 2 and all(v > 0 for v in nightly.WORKER_PEAKS_MB.values())
+
+
+def test_the_command_line_runs_on_a_local_cluster_with_the_same_results(tmp_path):
+    """`reconcile run --dask` as a user types it: a local cluster started for the run, the same
+    outputs as without, each worker's peak memory reported."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    runs = {}
+    for name, extra in (("default", []), ("dask", ["--dask"])):
+        timings = tmp_path / f"{name}.json"
+        done = subprocess.run([sys.executable, "-m", "reconcile", "run", "--inbox", str(root / "examples" / "inbox"),
+                               "--out", str(tmp_path / name), "--db", f"sqlite:///{tmp_path / name}.sqlite", *extra],
+                              env={**os.environ, "RECONCILE_TIMINGS": str(timings)}, cwd=tmp_path,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        runs[name] = (Path(done.stdout.strip().splitlines()[-1]), json.loads(timings.read_text()))
+    (default, _), (dask, timings) = runs["default"], runs["dask"]
+    for name in ("matches.csv", "discrepancies.csv", "units.csv", "cadres.csv", "people.csv", "households.csv"):
+        assert _sorted_bytes(dask / name) == _sorted_bytes(default / name), name
+    assert len(timings["dask_worker_peaks_mb"]) >= 1
