@@ -179,9 +179,14 @@ def cmd_run(args, api=None) -> int:
     except UsageError as exc:
         return _error(exc)
 
+    import threading
+
     from flows.api import connected
+    from schemas.models import build_schemas
 
     timings = {"checked": time.perf_counter()}
+    # work the validate stage would do anyway, done while this process waits for Prefect's API
+    threading.Thread(target=build_schemas, name="build-schemas", daemon=True).start()
     try:
         with connected(api, float(os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"])):
             timings["api_ready"] = time.perf_counter()

@@ -93,6 +93,14 @@ UNIT_REASONS = {
 }
 
 
+def build_schemas() -> None:
+    """Build every model's schema now (Pandera builds them on first use, and the first build
+    imports dask.dataframe when dask is installed: ~0.6 s). `reconcile run` calls this while it
+    waits for Prefect's API, so a run does not pay it inside the validate stage."""
+    for model in (HouseholdRows, IdentityRecords, AssignmentRows, StaffRows):
+        model.to_schema()
+
+
 def validate_units(frame: pd.DataFrame, model) -> pd.Series:
     """→ reason per row ('' where the row is fully usable), from the model's lazy validation."""
     return _reasons(model, frame, UNIT_REASONS)
