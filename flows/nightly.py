@@ -140,7 +140,7 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, campaign: str | No
         clock = now
 
     tag = _tag_with_warehouse(db)
-    with warehouse.run_lock(db), _partitions():
+    with warehouse.run_lock(db), _partitions(), parallel.kept_pools():
         _crash_dead_runs(tag)
         pause_at("read")
         data = read_task(inbox)

@@ -57,19 +57,49 @@ def shared_pool(enough_work: bool):
             yield pool
 
 
+_KEPT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("kept_pools", default=None)
+
+
+@contextlib.contextmanager
+def kept_pools():
+    """Within the block, a pool started by one stage is kept for the next (the report stage
+    reuses the read stage's warm workers instead of spawning new ones: ~2 s at city scale);
+    all are shut down at the end."""
+    kept: dict[int, ProcessPoolExecutor] = {}
+    token = _KEPT.set(kept)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+        for pool in kept.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    # spawn, not fork: the flow's process has threads (Prefect) that fork would copy mid-lock.
+    # Like any spawned pool, a script that calls into it must guard its main code.
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+
+
 @contextlib.contextmanager
 def process_pool(workers: int):
     """A pool of ``workers`` processes, or None where this process works alone; within
-    ``distributed``, that executor. On an error the work not yet started is cancelled."""
+    ``distributed``, that executor; within ``kept_pools``, the kept pool of that size. On an
+    error the work not yet started is cancelled."""
     if _DISTRIBUTED.get() is not None:
         yield _DISTRIBUTED.get()
         return
     if workers < 2:
         yield None
         return
-    # spawn, not fork: the flow's process has threads (Prefect) that fork would copy mid-lock.
-    # Like any spawned pool, a script that calls into it must guard its main code.
-    pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    kept = _KEPT.get()
+    if kept is not None:
+        # a pool a killed worker broke (a hostile file, intake._resilient) is replaced
+        if workers not in kept or getattr(kept[workers], "_broken", False):
+            kept[workers] = _new_pool(workers)
+        yield kept[workers]
+        return
+    pool = _new_pool(workers)
     try:
         yield pool
     except BaseException:
