@@ -214,6 +214,20 @@ def cmd_run(args, api=None) -> int:
     return 0
 
 
+def _peak_rss_mb() -> float:
+    """This process's peak resident memory (MB): VmHWM, which belongs to the program now running
+    (getrusage's maxrss also counts the parent's pages this process was forked with)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def _dask_runner(address: str):
     """prefect-dask's task runner: on the scheduler at ``address``, or on a local cluster of
     worker processes (one thread each: the work is Python per cell) started for this run."""
@@ -246,6 +260,7 @@ def _write_timings(timings: dict[str, float], api) -> None:
 
     if WORKER_PEAKS_MB:
         out["dask_worker_peaks_mb"] = list(WORKER_PEAKS_MB.values())
+    out["peak_rss_mb"] = _peak_rss_mb()
     out["stopped"] = time.perf_counter() - origin
     Path(target).write_text(json.dumps(out), encoding="utf-8")
 
