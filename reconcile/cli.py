@@ -147,6 +147,14 @@ def _check_db(url: str) -> None:
     except (sa.exc.ArgumentError, ValueError):
         raise UsageError("--db is not a database URL (e.g. sqlite:///warehouse.sqlite or "
                          "postgresql+psycopg://user@host/db)") from None
+    from warehouse.db import sqlite_path
+
+    path = sqlite_path(url) if parsed.get_backend_name() == "sqlite" else None
+    if path is not None and not path.exists():   # a new warehouse: the run creates it; nothing to open yet
+        existing = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
+        if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+            raise UsageError(f"the warehouse {path}: no permission to create it in {existing}")
+        return
     try:
         revision = warehouse.current_revision(url)
     except sa.exc.ArgumentError:
@@ -176,6 +184,8 @@ def cmd_run(args, api=None) -> int:
 
     try:
         _check_db(args.db or warehouse.default_db_url())
+        if args.dask:
+            _check_dask(args.dask)
     except UsageError as exc:
         return _error(exc)
 
@@ -226,6 +236,17 @@ def _peak_rss_mb() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _check_dask(address: str) -> None:
+    """Checked before the flow starts: the Dask scheduler at ``address`` answers."""
+    from distributed import Client
+
+    try:
+        Client(address, timeout=5).close()
+    except Exception as exc:  # noqa: BLE001 - OSError, TimeoutError, ValueError for a bad address
+        raise UsageError(f"--dask {address}: cannot reach a Dask scheduler there ({type(exc).__name__}): "
+                         "is it running (dask scheduler), and the address tcp://HOST:8786?") from None
 
 
 def _dask_runner(address: str):

@@ -143,6 +143,8 @@ def test_each_mistake_a_user_can_make_ends_in_one_line_and_exit_2(small_clean_ci
         "not a URL": (["--inbox", inbox, "--out", str(tmp_path / "o"), "--db", "warehouse"], "not a database URL"),
         "database down": (["--inbox", inbox, "--out", str(tmp_path / "o"), "--db",
                            "postgresql+psycopg://nobody:secret@127.0.0.1:1/db"], "cannot reach"),
+        "no Dask scheduler": (["--inbox", inbox, "--out", str(tmp_path / "o"), "--db", ok_db,
+                               "--dask", "tcp://127.0.0.1:1"], "cannot reach a Dask scheduler"),
     }
     for what, (args, says) in cases.items():
         done = _cli("run", *args)
@@ -151,6 +153,7 @@ def test_each_mistake_a_user_can_make_ends_in_one_line_and_exit_2(small_clean_ci
         assert len(lines) == 1 and says in lines[0] and "Traceback" not in done.stderr, (what, done.stderr)
         assert "secret" not in done.stderr
         assert not (tmp_path / "o").exists(), what                       # nothing written
+        assert not (tmp_path / "wh.sqlite").exists(), what
 
 
 def test_run_and_history_share_one_warehouse_whatever_folder_they_run_in(tmp_path):
