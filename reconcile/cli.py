@@ -110,13 +110,18 @@ def _print_summary(folder: Path) -> None:
 _DEBUG = False   # `reconcile --debug ...`: tracebacks too
 
 
-def _error(exc: Exception) -> int:
-    """Every failure a user can cause ends the same way: one line on stderr, exit status 2
-    (with ``--debug``, the traceback before it)."""
+def _traceback(exc: Exception) -> None:
+    """With ``--debug``, the traceback of ``exc`` on stderr; otherwise nothing."""
     if _DEBUG:
         import traceback
 
         traceback.print_exception(exc)
+
+
+def _error(exc: Exception) -> int:
+    """Every failure a user can cause ends the same way: one line on stderr, exit status 2
+    (with ``--debug``, the traceback before it)."""
+    _traceback(exc)
     print(f"reconcile: error: {exc}", file=sys.stderr)
     return 2
 
@@ -125,13 +130,19 @@ class UsageError(Exception):
     """A mistake the user can fix; the message says how (one line, no traceback)."""
 
 
+def _creatable(path: Path, what: str) -> None:
+    """Raises ``UsageError`` unless ``path`` can be created: its nearest existing ancestor is a
+    folder this process may write in. Creates nothing."""
+    existing = next((p for p in [path, *path.parents] if p.exists()), None)
+    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
+        raise UsageError(f"{what} {path}: no permission to create it in {existing}")
+
+
 def _check_out(out: Path) -> None:
     """Checked before the flow starts, creating nothing: --out is a folder or can become one."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out} is a file, not a folder: name a folder for the run folders")
-    existing = next((p for p in [out, *out.parents] if p.exists()), None)
-    if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise UsageError(f"--out {out}: no permission to create it in {existing}")
+    _creatable(out, "--out")
 
 
 def _check_db(url: str) -> None:
@@ -150,11 +161,8 @@ def _check_db(url: str) -> None:
     from warehouse.db import sqlite_path
 
     path = sqlite_path(url) if parsed.get_backend_name() == "sqlite" else None
-    if path is not None and not path.exists():   # a new warehouse: the run creates it; nothing to open yet
-        existing = next((p for p in [path.parent, *path.parent.parents] if p.exists()), None)
-        if existing is None or not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-            raise UsageError(f"the warehouse {path}: no permission to create it in {existing}")
-        return
+    if path is not None and not path.exists():   # a new warehouse: the run creates it
+        _creatable(path, "the warehouse")
     try:
         revision = warehouse.current_revision(url)
     except sa.exc.ArgumentError:
@@ -212,30 +220,13 @@ def cmd_run(args, api=None) -> int:
               "was written", file=sys.stderr)
         return 130
     except Exception as exc:
-        if _DEBUG:
-            import traceback
-
-            traceback.print_exception(exc)
+        _traceback(exc)
         print(f"reconcile: error: run failed ({exc})", file=sys.stderr)
         return 1
     _print_summary(Path(path))
     print(path)
     _write_timings(timings, api)
     return 0
-
-
-def _peak_rss_mb() -> float:
-    """This process's peak resident memory (MB): VmHWM, which belongs to the program now running
-    (getrusage's maxrss also counts the parent's pages this process was forked with)."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _check_dask(address: str) -> None:
@@ -281,7 +272,9 @@ def _write_timings(timings: dict[str, float], api) -> None:
 
     if WORKER_PEAKS_MB:
         out["dask_worker_peaks_mb"] = list(WORKER_PEAKS_MB.values())
-    out["peak_rss_mb"] = _peak_rss_mb()
+    from parallel import peak_rss_mb
+
+    out["peak_rss_mb"] = peak_rss_mb()
     out["stopped"] = time.perf_counter() - origin
     Path(target).write_text(json.dumps(out), encoding="utf-8")
 

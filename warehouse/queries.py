@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from warehouse.db import backend, engine_for, parse, sqlite_path
+from warehouse.db import engine_for
 from warehouse.models import ReviewDecision, Run, UnitResult, WardResult
 from warehouse.schema import current_revision, ensure_schema
 
@@ -18,10 +18,7 @@ DECISION_COLUMNS = ["identity_id", "person_key", "decision", "note", "source", "
 def _read(db_url: str, query: sa.Select) -> list:
     """Rows of a query; none from a database that holds no warehouse yet (reading creates
     nothing); ``SchemaOutdated`` from a warehouse on another schema version."""
-    path = sqlite_path(parse(db_url)) if backend(parse(db_url)) == "sqlite" else None
-    if path is not None and not path.exists():   # connecting would create the file
-        return []
-    if current_revision(db_url) is None:
+    if current_revision(db_url) is None:   # a new warehouse (current_revision opens nothing)
         return []
     ensure_schema(db_url)
     with engine_for(db_url).connect() as conn:

@@ -13,7 +13,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 
-from warehouse.db import engine_for, redact, write_connection
+from warehouse.db import backend, engine_for, parse, redact, sqlite_path, write_connection
 from warehouse.errors import SchemaOutdated
 from warehouse.models import Base
 
@@ -35,6 +35,11 @@ def head_revision() -> str:
 
 
 def current_revision(db_url: str) -> str | None:
+    """The warehouse's schema revision; None for a new one. Creates nothing: an SQLite file that
+    does not exist yet is not opened (connecting would create it)."""
+    path = sqlite_path(parse(db_url)) if backend(parse(db_url)) == "sqlite" else None
+    if path is not None and not path.exists():
+        return None
     with engine_for(db_url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
