@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import resource
 import time
 from pathlib import Path
 
@@ -23,7 +22,9 @@ import pandas as pd
 
 
 def _peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    from parallel import peak_rss_mb
+
+    return peak_rss_mb()
 
 
 UNIT_CODES = ("NOT_LISTED", "GROUP_UNASSIGNED", "CADRE_OVERLOADED", "CADRE_NOT_ACTIVATED", "STAFF_NOT_ACTIVATED")
@@ -83,7 +84,7 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None, runs_
     """Print every figure; keep them in ``<work>/bench-<scale>-<seed>.json``. ``runs_only``: the
     whole command only (no in-process ingest and linkage sections, no Splink); ``dask``: the
     command once more with ``--dask`` (a local cluster), its outputs compared with the first's."""
-    from bench.scoring import score_run
+    from bench.scoring import score_run, sorted_csv
 
     work.mkdir(parents=True, exist_ok=True)
     print(f"reconcile bench — scale {scale}, seed {seed}, {dt.datetime.now():%Y-%m-%d %H:%M}", flush=True)
@@ -115,7 +116,7 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None, runs_
         _print_command(dcmd, dsummary, n_rows)
         peaks = dcmd["timings"].get("dask_worker_peaks_mb", [])
         _line("  peak memory per Dask worker", ", ".join(f"{p:,.0f} MB" for p in peaks))
-        same = {name: _sorted_csv(path / name) == _sorted_csv(dpath / name)
+        same = {name: sorted_csv(path / name) == sorted_csv(dpath / name)
                 for name in ("matches.csv", "discrepancies.csv", "units.csv", "cadres.csv", "people.csv",
                              "households.csv")}
         results["dask"]["identical"] = same
@@ -226,11 +227,6 @@ def _print_command(cmd: dict, summary: dict, n_rows: int) -> None:
         s = stages_s.get(stage, 0.0)
         rate = f" = {n_rows / s:,.0f} rows/s" if s > 0 and stage != "total" else ""
         _line(f"  our stage {stage}", f"{s:.2f} s{rate}")
-
-
-def _sorted_csv(path: Path) -> bytes:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frame.sort_values(list(frame.columns)).to_csv(index=False).encode()
 
 
 def command_run(inbox: Path, out: Path, as_of: str | None, db: str, timings: Path, extra: list[str] = ()) -> dict:

@@ -100,3 +100,10 @@ def score_files(run_dir: Path, truth_dir: Path) -> dict:
         "withheld": compare({(w["code"], w["ward_code"]) for w in meta.get("withheld", [])},
                             {(w["code"], w["ward_code"]) for w in summary.get("withheld", [])}),
     }
+
+
+def sorted_csv(path) -> bytes:
+    """A CSV's bytes with its rows sorted: two runs' outputs compare byte for byte whatever order
+    their partitions finished in (`reconcile bench --dask`, tests/test_dask.py)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    return frame.sort_values(list(frame.columns)).to_csv(index=False).encode()

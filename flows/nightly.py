@@ -27,7 +27,7 @@ from intake.inbox import InboxError, parse_as_of
 from reconcile import stages
 from reconcile.faults import pause_at
 from reports.notices import NoticeData, write_notices
-from reports.workbooks import PARALLEL_MIN_ROWS, Extras, write_human_reports
+from reports.workbooks import Extras, write_human_reports
 
 
 # Peak memory (MB) of each Dask worker in this process's last flow run on a Dask task runner.
@@ -107,11 +107,10 @@ def store_task(db: str, run: "warehouse.RunData"):
 @_task("report")
 def report_task(out: str, run_id: str, found, summary, data, linked, extras) -> str:
     def human(folder: Path) -> None:
-        # one pool for the ward workbooks and the notices: started once, no idle worker between them
-        with parallel.shared_pool(len(found.matches) >= PARALLEL_MIN_ROWS):
-            write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras)
-            write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people,
-                                             linked.recs, summary, extras.campaign))
+        # both take the run's kept pool (parallel.kept_pools): the read stage's warm workers
+        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras)
+        write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
+                                         summary, extras.campaign))
 
     path = stages.write_outputs(out, run_id, found.matches, found.findings, summary, extra=human,
                                 tables=stages.output_tables(found))

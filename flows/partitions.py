@@ -12,13 +12,14 @@ from __future__ import annotations
 import collections
 import contextvars
 import os
-import resource
 from concurrent.futures import Executor
 
 import cloudpickle
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
+
+from parallel import peak_rss_mb
 
 # Files per task run when reading: a province's ~10,900 workbooks make ~100-700 task runs, each
 # worth Prefect's ~50 ms of bookkeeping.
@@ -111,4 +112,4 @@ class TaskRunnerExecutor(Executor):
 
 def worker_peaks_mb(client) -> dict[str, float]:
     """Peak resident memory (MB) of each Dask worker process so far, by worker address."""
-    return client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    return client.run(peak_rss_mb)

@@ -41,30 +41,14 @@ def distributed(executor: Executor):
         _DISTRIBUTED.reset(token)
 
 
-@contextlib.contextmanager
-def shared_pool(enough_work: bool):
-    """One pool for every part of a stage (the ward workbooks, then the notices): started once,
-    and each part's ``process_pool`` inside the block uses it. Within ``distributed``, that
-    executor; with little work, none."""
-    if _DISTRIBUTED.get() is not None:
-        yield _DISTRIBUTED.get()
-        return
-    with process_pool(worker_count(enough_work)) as pool:
-        if pool is None:
-            yield None
-            return
-        with distributed(pool):
-            yield pool
-
-
 _KEPT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("kept_pools", default=None)
 
 
 @contextlib.contextmanager
 def kept_pools():
-    """Within the block, a pool started by one stage is kept for the next (the report stage
-    reuses the read stage's warm workers instead of spawning new ones: ~2 s at city scale);
-    all are shut down at the end."""
+    """Within the block, a pool started by one stage is kept for the next (the ward workbooks and
+    the notices reuse the read stage's warm workers instead of spawning new ones: ~2 s at city
+    scale); all are shut down at the end."""
     kept: dict[int, ProcessPoolExecutor] = {}
     token = _KEPT.set(kept)
     try:
@@ -73,6 +57,21 @@ def kept_pools():
         _KEPT.reset(token)
         for pool in kept.values():
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (MB): VmHWM, which belongs to the program now running;
+    getrusage's maxrss also counts the pages a spawned process was forked with (a flow's worker,
+    a bench's command), so it is only the fallback where /proc is missing."""
+    try:
+        for line in open("/proc/self/status", encoding="ascii"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _new_pool(workers: int) -> ProcessPoolExecutor:

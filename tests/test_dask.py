@@ -7,15 +7,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
-
 import warehouse
+from bench.scoring import sorted_csv
 from flows import nightly
-
-
-def _sorted_bytes(path: Path) -> bytes:
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    return frame.sort_values(list(frame.columns)).to_csv(index=False).encode()
 
 
 def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city, tmp_path):
@@ -36,7 +30,7 @@ def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city
 
     assert default.name == dask.name
     for name in ("matches.csv", "discrepancies.csv", "units.csv", "cadres.csv", "people.csv", "households.csv"):
-        assert _sorted_bytes(dask / name) == _sorted_bytes(default / name), name
+        assert sorted_csv(dask / name) == sorted_csv(default / name), name
     ward_books = sorted(p.name for p in (default / "bao_cao").iterdir())
     assert sorted(p.name for p in (dask / "bao_cao").iterdir()) == ward_books and len(ward_books) > 2
     notices = sorted(p.relative_to(default) for p in (default / "thong_bao").rglob("*.docx"))
@@ -71,5 +65,5 @@ def test_the_command_line_runs_on_a_local_cluster_with_the_same_results(tmp_path
         runs[name] = (Path(done.stdout.strip().splitlines()[-1]), json.loads(timings.read_text()))
     (default, _), (dask, timings) = runs["default"], runs["dask"]
     for name in ("matches.csv", "discrepancies.csv", "units.csv", "cadres.csv", "people.csv", "households.csv"):
-        assert _sorted_bytes(dask / name) == _sorted_bytes(default / name), name
+        assert sorted_csv(dask / name) == sorted_csv(default / name), name
     assert len(timings["dask_worker_peaks_mb"]) >= 1
