@@ -274,7 +274,7 @@ def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS
             unknown = usable & (R.nid >= 0) & ~pd.Series(R.nid).isin(C.nid).to_numpy()
             rows = np.nonzero(unknown)[0]
             qpos, variants = _id_variants(R.nid[rows])
-            order = np.argsort(C.nid)
+            order = np.argsort(C.nid, kind="stable")  # of duplicate IDs, the first record: as in any partition
             sorted_ids = C.nid[order]
             loc = np.clip(np.searchsorted(sorted_ids, variants), 0, max(len(sorted_ids) - 1, 0))
             hit = sorted_ids[loc] == variants if len(sorted_ids) else np.zeros(len(variants), bool)
@@ -325,7 +325,7 @@ def compare(R: Side, C: Side, pairs: pd.DataFrame, tables: Tables, name_freq: np
     # before the next field's: at province scale a pair column is ~140 MB.
     out["id"] = _id_level(R.nid[ri], C.nid[ci])
     out["name"], out["name_sim"] = _name_level(R.name[ri], C.name[ci], tables, s)
-    out["name_freq"] = np.maximum(name_freq[ci], 1.0 / max(len(C.nid), 1))
+    out["name_freq"] = name_freq[ci]
     out["dob"] = _dob_level(R, C, ri, ci)
     out["gender"] = _equal_level(R.gender[ri], C.gender[ci], absent=0)
     out["phone"] = _equal_level(R.phone[ri], C.phone[ci], absent=-1)
@@ -385,45 +385,84 @@ def weigh(levels: pd.DataFrame, weights: dict) -> np.ndarray:
     return total
 
 
+# Defaults of the estimate (``estimate_weights``): prior strength, random pairs for u, its seed, and
+# the smallest export worth estimating from.
+PRIOR, SAMPLE, SEED, MIN_RECORDS = 50.0, 200_000, 0, 2000
+ESTIMATED = tuple(f for f in FIELDS if f != "household")
+
+
+def estimable(n_rows: int, n_records: int) -> bool:
+    """Enough people to estimate m and u from (else the settings' defaults are kept)."""
+    return n_records >= MIN_RECORDS and n_rows >= MIN_RECORDS // 4
+
+
+def m_counts(levels: pd.DataFrame, s: Settings = SETTINGS) -> dict[str, np.ndarray]:
+    """Per field, how many candidate pairs fall in each comparison level among the pairs that
+    select m: those agreeing on an exact ID (every field but the ID), and those agreeing on exact
+    name, full birth date and ward (the ID). Counts add up over partitions of the rows."""
+    by_id = levels[levels["id"] == 0]
+    by_nd = levels[(levels["name"] == 0) & (levels["dob"] == 0) & (levels["ward"] == 0)]
+    out = {}
+    for f in ESTIMATED:
+        src = (by_nd if f == "id" else by_id)[f].to_numpy()
+        out[f] = np.bincount(src[src >= 0], minlength=len(s.comparisons[f]))
+    return out
+
+
+def random_pairs(n_rows: int, n_records: int, sample: int = SAMPLE, seed: int = SEED) -> pd.DataFrame:
+    """The random (row, record) pairs u is estimated on: DataFrame(row, rec), positions."""
+    rng = np.random.default_rng(seed)
+    n = min(sample, n_rows * 4)
+    return pd.DataFrame({"row": rng.integers(0, n_rows, n), "rec": rng.integers(0, n_records, n)})
+
+
+def u_counts(R: Side, C: Side, pairs: pd.DataFrame, tables: Tables, name_freq: np.ndarray,
+             s: Settings = SETTINGS) -> dict[str, np.ndarray]:
+    """Per field, how many of ``pairs`` (``random_pairs``: nearly all different people) fall in
+    each comparison level."""
+    rand = compare(R, C, pairs, tables, name_freq, s)
+    out = {}
+    for f in ESTIMATED:
+        src = rand[f].to_numpy()
+        out[f] = np.bincount(src[src >= 0], minlength=len(s.comparisons[f]))
+    return out
+
+
+def weights_from(m: dict[str, np.ndarray], u: dict[str, np.ndarray], n_records: int, s: Settings = SETTINGS,
+                 prior: float = PRIOR) -> dict:
+    """Fellegi–Sunter log2(m/u) weights from the counts of ``m_counts`` and ``u_counts``, shrunk
+    toward the defaults of ``s``: every estimate is (count + prior·default) / (n + prior), and u is
+    corrected for the ~1/|records| chance that a random pair is the same person."""
+    weights = default_weights(s)
+    p_same = 1.0 / n_records
+    for f in ESTIMATED:
+        m_c, u_c = m[f], u[f]
+        for i, lv in enumerate(s.comparisons[f]):
+            mi = (m_c[i] + prior * lv.m) / (m_c.sum() + prior)
+            ui = (u_c[i] + prior * lv.u) / (u_c.sum() + prior)
+            ui = max((ui - p_same * mi) / (1 - p_same), lv.u * 0.01)
+            weights[f][lv.name] = float(np.log2(max(mi, 1e-9) / ui))
+            if f == "name" and i == 0:
+                weights["name_m_exact"] = float(mi)
+    return weights
+
+
 def estimate_weights(R: Side, C: Side, levels: pd.DataFrame, tables: Tables, name_freq: np.ndarray,
-                     s: Settings = SETTINGS,
-                     prior: float = 50.0, sample: int = 200_000, seed: int = 0, min_records: int = 2000) -> dict:
-    """Fellegi–Sunter m and u from this run's data, shrunk toward the defaults of ``s``.
+                     s: Settings = SETTINGS) -> dict:
+    """Fellegi–Sunter m and u from this run's data (all of it in ``R``, ``C``, ``levels``), shrunk
+    toward the defaults of ``s``.
 
     - u: level frequencies among random (row, record) pairs, nearly all different people;
     - m for name, birth date, sex, phone, ward: among pairs that agree on an exact ID;
       m for the ID: among pairs that agree on exact name, full birth date and ward.
       Each field's m is estimated on pairs selected by *other* fields, so it is not biased
       by its own selection.
-    Every estimate is (count + prior·default) / (n + prior), and u is corrected for the ~1/|records|
-    chance that a random pair is the same person. Too small a population to estimate from
-    (fewer than ``min_records`` records) keeps the defaults."""
-    weights = default_weights(s)
+    Too small a population (``estimable``) keeps the defaults. A partitioned linkage adds up the
+    same counts over its partitions (``link``), so its weights are these."""
     n_r, n_c = len(R.nid), len(C.nid)
-    if n_c < min_records or n_r < min_records // 4:
-        return weights
-    rng = np.random.default_rng(seed)
-    n = min(sample, n_r * 4)
-    rand = compare(R, C, pd.DataFrame({"row": rng.integers(0, n_r, n), "rec": rng.integers(0, n_c, n)}),
-                   tables, name_freq, s)
-    by_id = levels[levels["id"] == 0]
-    by_nd = levels[(levels["name"] == 0) & (levels["dob"] == 0) & (levels["ward"] == 0)]
-    p_same = 1.0 / n_c
-    for f, lvls in s.comparisons.items():
-        if f == "household":
-            continue
-        m_src = (by_nd if f == "id" else by_id)[f].to_numpy()
-        m_counts = np.bincount(m_src[m_src >= 0], minlength=len(lvls))
-        u_src = rand[f].to_numpy()
-        u_counts = np.bincount(u_src[u_src >= 0], minlength=len(lvls))
-        for i, lv in enumerate(lvls):
-            m = (m_counts[i] + prior * lv.m) / (m_counts.sum() + prior)
-            u = (u_counts[i] + prior * lv.u) / (u_counts.sum() + prior)
-            u = max((u - p_same * m) / (1 - p_same), lv.u * 0.01)
-            weights[f][lv.name] = float(np.log2(max(m, 1e-9) / u))
-            if f == "name" and i == 0:
-                weights["name_m_exact"] = float(m)
-    return weights
+    if not estimable(n_r, n_c):
+        return default_weights(s)
+    return weights_from(m_counts(levels, s), u_counts(R, C, random_pairs(n_r, n_c), tables, name_freq, s), n_c, s)
 
 
 def household_context(R: Side, C: Side, levels: pd.DataFrame, anchors: pd.DataFrame) -> np.ndarray:
@@ -468,12 +507,10 @@ def _best_two(rows: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, np.ndar
     return best, np.maximum.reduceat(rest, starts)
 
 
-def decide(n_rows: int, levels: pd.DataFrame, weight: np.ndarray, s: Settings = SETTINGS,
-           taken: np.ndarray | None = None) -> pd.DataFrame:
+def decide(n_rows: int, levels: pd.DataFrame, weight: np.ndarray, s: Settings = SETTINGS) -> pd.DataFrame:
     """Per row: the best pair, the runner-up's weight and the status. ``levels`` is sorted by row.
 
-    ``taken``: records confidently matched by some row (from a first pass); a row whose best
-    candidate is taken and that does not clear the match weight itself is unmatched, not review."""
+    A row whose best record another row took is settled afterwards, nationally (``_taken_rule``)."""
     best_idx, runner = _best_two(levels["row"].to_numpy(), weight)
     best = levels.iloc[best_idx].set_index("row")
     w = weight[best_idx]
@@ -482,9 +519,6 @@ def decide(n_rows: int, levels: pd.DataFrame, weight: np.ndarray, s: Settings = 
     margin = w - runner
     status = np.where((w >= s.match_weight) & (margin >= s.margin), "matched",
                       np.where(w >= s.review_weight, "review", "unmatched"))
-    if taken is not None:
-        busy = taken[best["rec"].to_numpy()] & (status == "review")
-        status = np.where(busy, "unmatched", status)
     best["match_status"] = status
     out = best.reindex(range(n_rows))
     out["match_status"] = out["match_status"].fillna("unmatched")
@@ -536,33 +570,43 @@ def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame
     return _unique_pairs(_pair_key(both["row"].to_numpy(), both["rec"].to_numpy(), len(recs)), len(recs)), forced
 
 
-def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
-         decisions: pd.DataFrame | None = None, weights: dict | None = None) -> pd.DataFrame:
-    """rows (matchers.records.normalize_rows) × recs (normalize_identity) → one result per row:
-    match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
-    the best pair's comparison levels (id, name, dob, gender, phone, ward, household).
-    ``decisions`` (person_key, identity_id, decision) are people's review conclusions.
-    ``weights``: m/u log-weights to use instead of estimating them from these rows (another
-    linkage's ``attrs['weights']``: cadres and staff are linked with the households' model)."""
-    index = rows.index
-    rows = rows.reset_index(drop=True)
-    recs = recs.reset_index(drop=True)
+# ------------------------------------------------------------------ linkage, whole or by partition
+
+ROW_COLUMNS = ["source", "sheet", "household_seq", "name_key", "birth_date", "gender", "national_id", "phone",
+               "ward_code", "person_key", "invalid"]
+REC_COLUMNS = ["identity_id", "name_key", "birth_date", "gender", "phone", "ward_code", "household_code"]
+BEST_COLUMNS = ["rec", "weight", "runner_up", "match_status", *FIELDS]
+
+
+def name_shares(recs: pd.DataFrame) -> np.ndarray:
+    """Term frequency of every record's folded name: the share of the whole export carrying it
+    ('' counts as a name), at least 1/|export|. National: a partition takes its records' shares."""
+    keys = recs["name_key"].fillna("").astype(str)
+    n = max(len(keys), 1)
+    counts = keys.map(keys.value_counts()).to_numpy(np.int64) if len(keys) else np.empty(0, np.int64)
+    return np.maximum(counts / n, 1.0 / n)
+
+
+def _compared(rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray, decisions: pd.DataFrame | None,
+              s: Settings):
+    """Blocking and comparison of ``rows`` × ``recs`` (both 0..n-1 indexed) →
+    (R, C, tables, levels, forced pairs)."""
     listed_household = rows.groupby(["source", "sheet", "household_seq"], sort=False).ngroup().to_numpy()
     ma_ho = pd.factorize(recs["household_code"].fillna(""))[0].astype(np.int64)
     R, C, tables = _sides(rows, recs, listed_household.astype(np.int64), ma_ho)
-    # share of the export carrying each record's folded name (term frequency; '' counts as a name)
-    counts = np.bincount(C.name + 1, minlength=len(tables.names) + 1)
-    name_freq = counts[C.name + 1] / max(len(C.name), 1)
     usable = ~rows["invalid"].to_numpy(dtype=bool) if "invalid" in rows else np.ones(len(rows), bool)
-
     pairs = candidate_pairs(R, C, usable, s)
     pairs, forced = _apply_decisions(pairs, rows, recs, decisions, usable)
-    levels = compare(R, C, pairs, tables, name_freq, s)
-    del pairs  # levels carries (row, rec)
-    if weights is None:
-        weights = estimate_weights(R, C, levels, tables, name_freq, s)
+    levels = compare(R, C, pairs, tables, shares, s)
+    return R, C, tables, levels, forced
+
+
+def _decided(R: Side, C: Side, levels: pd.DataFrame, forced: pd.DataFrame, weights: dict, s: Settings) -> pd.DataFrame:
+    """Weigh, add the household context, decide: a row per row of R (BEST_COLUMNS and the levels'),
+    before the national rule on records taken by another row (``_taken_rule``)."""
+    n_rows = len(R.nid)
     weight = weigh(levels, weights)
-    first = decide(len(rows), levels, weight, s)
+    first = decide(n_rows, levels, weight, s)
     anchored = first[(first["match_status"] == "matched") & (first["id"] == 0)]
     anchors = pd.DataFrame({"row": anchored.index.to_numpy(), "rec": anchored["rec"].astype(np.int64).to_numpy()})
     del first, anchored
@@ -571,14 +615,201 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     if len(forced):
         hit = levels[["row", "rec"]].merge(forced.assign(_f=True), on=["row", "rec"], how="left")["_f"].notna()
         weight = weight + np.where(hit.to_numpy(), 1000.0, 0.0)  # a person's decision wins
-    second_pass = decide(len(rows), levels, weight, s)
-    taken = np.zeros(len(recs), bool)
-    confident = second_pass[second_pass["match_status"] == "matched"]
-    taken[confident["rec"].astype(np.int64).to_numpy()] = True
-    del second_pass, confident
-    best = decide(len(rows), levels, weight, s, taken=taken)
-    del levels, weight
+    return decide(n_rows, levels, weight, s)
 
+
+def _taken_rule(best: pd.DataFrame, n_records: int) -> pd.DataFrame:
+    """A row whose best candidate is a record some row matched confidently, and that does not
+    clear the match weight itself, is unmatched, not review (unless that row is a confident
+    duplicate). National: the matched row may be in another partition."""
+    status = best["match_status"].to_numpy()
+    rec = best["rec"].to_numpy()
+    taken = np.zeros(n_records, bool)
+    taken[rec[status == "matched"].astype(np.int64)] = True
+    review = np.flatnonzero(status == "review")
+    busy = np.zeros(len(best), bool)
+    busy[review] = taken[rec[review].astype(np.int64)]
+    best["match_status"] = np.where(busy, "unmatched", status)
+    return best
+
+
+@dataclass
+class Partition:
+    """One partition of a linkage: ``rows``, positions of its rows (ascending: every row of the
+    wards it holds); ``recs``, positions of its records (ascending: every record of those wards,
+    and the keyed extract of records elsewhere that share a national blocking key with its rows:
+    ID, an ID one edit away, folded name and birth year, phone, a person's review decision)."""
+
+    rows: np.ndarray
+    recs: np.ndarray
+
+
+def ward_partitions(rows: pd.DataFrame, recs: pd.DataFrame, max_rows: int) -> pd.Series:
+    """ward_code → partition number, for every ward of the rows and the export ('' included):
+    wards in code order (official codes number a province's communes together, so a province's
+    wards stay together) packed into partitions of at most ``max_rows`` rows; a ward is never
+    split. Any grouping of whole wards gives the same links (``link``)."""
+    r_ward = rows["ward_code"].fillna("").astype(str)
+    wards = sorted(set(r_ward) | set(recs["ward_code"].fillna("").astype(str)))
+    sizes = r_ward.value_counts().reindex(wards, fill_value=0)
+    out, part, filled = {}, 0, 0
+    for ward, n in sizes.items():
+        if filled and filled + n > max_rows:
+            part, filled = part + 1, 0
+        out[ward] = part
+        filled += int(n)
+    return pd.Series(out, dtype=np.int64)
+
+
+def plan_partitions(rows: pd.DataFrame, recs: pd.DataFrame, part_of_ward: pd.Series,
+                    decisions: pd.DataFrame | None = None) -> list[Partition]:
+    """The ``Partition``s of ``rows`` × ``recs`` (0..n-1 indexed) by ``part_of_ward``
+    (``ward_partitions``). Each national blocking rule's key is joined once, rows' keys (with
+    their partition) to records' keys: the extract grows with the pairs found, not with
+    partitions × export."""
+    r_part = rows["ward_code"].fillna("").astype(str).map(part_of_ward).to_numpy(np.int64)
+    c_part = recs["ward_code"].fillna("").astype(str).map(part_of_ward).to_numpy(np.int64)
+    c_pos = np.arange(len(recs))
+    pulls = [pd.DataFrame({"part": c_part, "rec": c_pos})]
+
+    def pull(r_key: np.ndarray, c_key: np.ndarray, r_part_of_key: np.ndarray = r_part) -> None:
+        left = pd.DataFrame({"k": r_key, "part": r_part_of_key})[r_key >= 0].drop_duplicates()
+        right = pd.DataFrame({"k": c_key, "rec": c_pos})[c_key >= 0]
+        pulls.append(left.merge(right, on="k")[["part", "rec"]])
+
+    r_nid, c_nid = _ids_to_int(rows["national_id"]), _ids_to_int(recs["identity_id"])
+    pull(r_nid, c_nid)
+    unknown = np.flatnonzero((r_nid >= 0) & ~np.isin(r_nid, c_nid))
+    at, variants = _id_variants(r_nid[unknown])
+    pull(variants, c_nid, r_part[unknown][at])
+
+    def name_year(df: pd.DataFrame) -> pd.Series:
+        name = df["name_key"].fillna("").astype(str)
+        year = df["birth_date"].fillna("").astype(str).str[:4]
+        return (name + "|" + year).where((name != "") & year.str.fullmatch(r"\d{4}") & (year != "0000"), "")
+    (r_ny, c_ny), _ = _codes(name_year(rows), name_year(recs))
+    pull(r_ny, c_ny)
+    (r_phone, c_phone), _ = _codes(rows["phone"], recs["phone"])
+    pull(r_phone, c_phone)
+    if decisions is not None and len(decisions):
+        asked = pd.DataFrame({"person_key": rows["person_key"].to_numpy(), "part": r_part}).merge(
+            decisions[["person_key", "identity_id"]], on="person_key")
+        (r_dec, c_dec), _ = _codes(asked["identity_id"], recs["identity_id"])
+        pull(r_dec, c_dec, asked["part"].to_numpy(np.int64))
+
+    both = pd.concat(pulls, ignore_index=True).drop_duplicates().sort_values(["part", "rec"])
+    recs_of = dict(iter(both.groupby("part")["rec"]))
+    return [Partition(rows=np.flatnonzero(r_part == p), recs=recs_of[p].to_numpy(np.int64))
+            for p in np.unique(r_part)]
+
+
+def _partition_inputs(part: Partition, rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray,
+                      decisions: pd.DataFrame | None) -> tuple:
+    """What a partition's worker needs, and nothing more (it is pickled to the worker)."""
+    p_rows = rows.iloc[part.rows][[c for c in ROW_COLUMNS if c in rows]].reset_index(drop=True)
+    p_recs = recs.iloc[part.recs][REC_COLUMNS].reset_index(drop=True)
+    if decisions is not None and len(decisions):
+        decisions = decisions[decisions["person_key"].isin(p_rows["person_key"])]
+    return p_rows, p_recs, shares[part.recs], decisions
+
+
+def partition_m_counts(rows, recs, shares, decisions, s: Settings = SETTINGS) -> dict[str, np.ndarray]:
+    """A partition's share of the national m counts (first of a partitioned linkage's two passes)."""
+    return m_counts(_compared(rows, recs, shares, decisions, s)[3], s)
+
+
+def partition_best(rows, recs, shares, decisions, weights: dict, s: Settings = SETTINGS) -> pd.DataFrame:
+    """A partition's decisions with the national weights: BEST_COLUMNS by the partition's row
+    position, ``rec`` by the partition's record position (second pass)."""
+    R, C, _, levels, forced = _compared(rows, recs, shares, decisions, s)
+    return _decided(R, C, levels, forced, weights, s)[BEST_COLUMNS]
+
+
+def _sampled_u_counts(rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray, s: Settings) -> dict:
+    """``u_counts`` on the whole run's random pairs from only the sampled rows and records: the
+    levels of a pair depend on its two people alone."""
+    pairs = random_pairs(len(rows), len(recs))
+    ri, ci = pairs["row"].to_numpy(), pairs["rec"].to_numpy()
+    zeros = np.zeros(len(ri), np.int64)
+    R, C, tables = _sides(rows.iloc[ri].reset_index(drop=True), recs.iloc[ci].reset_index(drop=True), zeros, zeros)
+    same = pd.DataFrame({"row": np.arange(len(ri)), "rec": np.arange(len(ci))})
+    return u_counts(R, C, same, tables, shares[ci], s)
+
+
+def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
+         decisions: pd.DataFrame | None = None, weights: dict | None = None,
+         partitions: pd.Series | None = None, submit=None) -> pd.DataFrame:
+    """rows (matchers.records.normalize_rows) × recs (normalize_identity) → one result per row:
+    match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
+    the best pair's comparison levels (id, name, dob, gender, phone, ward, household).
+    ``decisions`` (person_key, identity_id, decision) are people's review conclusions.
+    ``weights``: m/u log-weights to use instead of estimating them from these rows (another
+    linkage's ``attrs['weights']``: cadres and staff are linked with the households' model).
+
+    ``partitions`` (ward_code → partition, ``ward_partitions``; issue 15): link partition by
+    partition, each against its own wards' records and a keyed extract of the others
+    (``plan_partitions``), with national term frequencies, national m/u (a first pass adds up
+    each partition's ``m_counts``) and the national rule on taken records: the links are the
+    whole linkage's, row for row. ``submit(fn, *args)`` → a future runs a partition's pass
+    (an executor's ``submit``; default: here, one after another)."""
+    index = rows.index
+    rows = rows.reset_index(drop=True)
+    recs = recs.reset_index(drop=True)
+    shares = name_shares(recs)
+    if partitions is None:
+        R, C, tables, levels, forced = _compared(rows, recs, shares, decisions, s)
+        if weights is None:
+            weights = estimate_weights(R, C, levels, tables, shares, s)
+        best = _decided(R, C, levels, forced, weights, s)
+        del R, C, tables, levels, forced
+    else:
+        best, weights = _linked_by_partition(rows, recs, shares, decisions, weights, partitions, s, submit)
+    best = _taken_rule(best, len(recs))
+    return _result(best, rows, recs, index, weights, s)
+
+
+def _linked_by_partition(rows, recs, shares, decisions, weights, partitions, s, submit):
+    plan = plan_partitions(rows, recs, partitions, decisions)
+
+    def each(fn, *extra):
+        futures = [(part, _submit(submit, fn, *_partition_inputs(part, rows, recs, shares, decisions), *extra, s))
+                   for part in plan]
+        for part, future in futures:
+            yield part, future.result()
+
+    if weights is None:
+        if estimable(len(rows), len(recs)):
+            counted = [counts for _, counts in each(partition_m_counts)]
+            total = {f: sum(counts[f] for counts in counted) for f in ESTIMATED}
+            weights = weights_from(total, _sampled_u_counts(rows, recs, shares, s), len(recs), s)
+        else:
+            weights = default_weights(s)
+    parts = []
+    for part, best in each(partition_best, weights):
+        local = best["rec"].to_numpy()
+        has = ~np.isnan(local)
+        best["rec"] = np.where(has, part.recs[np.where(has, local, 0).astype(np.int64)], np.nan)
+        best.index = part.rows
+        parts.append(best)
+    best = pd.concat(parts).reindex(range(len(rows))) if parts else pd.DataFrame(columns=BEST_COLUMNS)
+    return best, weights
+
+
+class _Done:
+    def __init__(self, value) -> None:
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+def _submit(submit, fn, *args):
+    return submit(fn, *args) if submit is not None else _Done(fn(*args))
+
+
+def _result(best: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame, index: pd.Index, weights: dict,
+            s: Settings) -> pd.DataFrame:
+    """The decided best pairs (``_decided``) → ``link``'s frame."""
     has = best["rec"].notna().to_numpy()
     rec = best["rec"].to_numpy()
     by_review = has & (best["weight"].fillna(0).to_numpy() >= 500)

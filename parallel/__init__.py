@@ -41,6 +41,11 @@ def distributed(executor: Executor):
         _DISTRIBUTED.reset(token)
 
 
+def distributed_executor() -> Executor | None:
+    """The executor of the enclosing ``distributed`` block, or None."""
+    return _DISTRIBUTED.get()
+
+
 _KEPT: contextvars.ContextVar[dict | None] = contextvars.ContextVar("kept_pools", default=None)
 
 

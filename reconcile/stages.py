@@ -18,7 +18,8 @@ from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
 from findings.progress import cadre_progress, group_figures, household_members, records_by_id, unit_results
 from findings.units import cadre_groups
 from intake.inbox import Inbox, read_inbox
-from matchers.linkage import SETTINGS, link
+import parallel
+from matchers.linkage import SETTINGS, link, ward_partitions
 from matchers.people import link_people, people_rows
 from matchers.records import normalize_identity, normalize_rows
 from reports.machine import CODES, matches_frame, sort_findings, write_run_folder
@@ -112,8 +113,27 @@ def decisions_for_run(inbox: Inbox, rows: pd.DataFrame,
     return both.drop_duplicates(["person_key", "identity_id"], keep="last").reset_index(drop=True), new
 
 
+# Listed rows per linkage partition on a cluster (issue 15): a province of ~1.5M rows makes ~7
+# partitions of whole wards, each a worker's task of ~1 GB at most; a city makes one.
+PARTITION_ROWS = 250_000
+
+
+def partition_rows() -> int:
+    """``$RECONCILE_PARTITION_ROWS`` if set, else ``PARTITION_ROWS``."""
+    forced = os.environ.get("RECONCILE_PARTITION_ROWS", "").strip()
+    return max(1, int(forced)) if forced.isdigit() else PARTITION_ROWS
+
+
 def link_rows(prepared: Prepared, decisions: pd.DataFrame | None = None) -> Linked:
-    links = link(prepared.rows, prepared.recs, SETTINGS, decisions)
+    """Household rows, then cadre and staff rows, linked to the export (matchers.linkage). Within
+    ``parallel.distributed`` (``reconcile run --dask``) the household rows are linked by
+    partitions of whole wards (``partition_rows``) on the cluster's workers, with the same links."""
+    cluster = parallel.distributed_executor()
+    if cluster is None:
+        links = link(prepared.rows, prepared.recs, SETTINGS, decisions)
+    else:
+        links = link(prepared.rows, prepared.recs, SETTINGS, decisions, submit=cluster.submit,
+                     partitions=ward_partitions(prepared.rows, prepared.recs, partition_rows()))
     links.loc[prepared.rows["invalid"].to_numpy(), ["match_status", "identity_id", "method"]] = ["invalid", "", ""]
     # cadres and staff with the households' model: the same comparison levels and m/u weights
     people = link_people(prepared.people, prepared.recs, links.attrs.get("weights"))

@@ -1,6 +1,6 @@
 """The same flow on Dask (issue 15): prefect-dask's DaskTaskRunner on a LocalCluster of two worker
-processes reads the inbox by file and writes the reports by ward on its workers, and every output
-is the same as the default run's."""
+processes reads the inbox by file, links by partitions of whole wards and writes the reports by
+ward on its workers, and every output is the same as the default run's."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from bench.scoring import sorted_csv
 from flows import nightly
 
 
-def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city, tmp_path):
+def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city, tmp_path, monkeypatch):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
     from prefect_dask import DaskTaskRunner
@@ -21,6 +21,7 @@ def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city
     with warehouse.using(f"sqlite:///{tmp_path / 'default.sqlite'}"):
         default = Path(nightly.reconcile(inbox=str(small_city / "inbox"), out=str(tmp_path / "default"), as_of=as_of))
 
+    monkeypatch.setenv("RECONCILE_PARTITION_ROWS", "1")   # linkage: every ward a partition
     runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True,
                                             "dashboard_address": None})
     on_dask = nightly.reconcile.with_options(task_runner=runner)
@@ -41,6 +42,8 @@ def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
     names = [r.name for r in runs]
     assert any(n.startswith("read_one[") for n in names), names
+    for linkage_pass in ("partition_m_counts[", "partition_best["):   # every ward a partition, two passes
+        assert sum(n.startswith(linkage_pass) for n in names) >= 2, names
     assert sum(n.startswith("write_ward[") for n in names) == len(ward_books) - 1   # all but the city's
     assert all(r.state_type.value == "COMPLETED" for r in runs)
     assert len(nightly.WORKER_PEAKS_MB) == 2 and all(v > 0 for v in nightly.WORKER_PEAKS_MB.values())

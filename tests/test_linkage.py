@@ -53,3 +53,67 @@ def test_best_two_per_row(pairs):
         mine = sorted((w for row, w in pairs if row == r), reverse=True)
         assert rows[best[i]] == r and weight[best[i]] == mine[0]
         assert runner[i] == (mine[1] if len(mine) > 1 else -np.inf)
+
+
+def test_linkage_by_partitions_of_wards_is_the_whole_linkage(small_city):
+    """Issue 15: linked partition by partition (whole wards, on a process pool, each against its
+    wards' records and a keyed extract of the others), every row gets the whole linkage's link,
+    with the same national m/u, people's decisions across partitions included."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import pandas as pd
+
+    from matchers.linkage import default_weights, link, ward_partitions
+    from reconcile import stages
+
+    prep = stages.validate_and_normalize(stages.read(str(small_city / "inbox")))
+    rows, recs = prep.rows.reset_index(drop=True), prep.recs.reset_index(drop=True)
+    parts = ward_partitions(rows, recs, max_rows=1)   # every ward a partition of its own
+    row_part = rows["ward_code"].map(parts).to_numpy()
+    rec_part = recs["ward_code"].fillna("").map(parts).to_numpy()
+    assert len(set(row_part)) >= 2
+
+    # rows whose person lives in another partition's ward, found there only by a key the extract
+    # must carry: an ID one typo away (a misspelt name, no phone); a phone (no ID, another birth year)
+    first = link(rows, recs)
+    linked = first["rec"].notna().to_numpy()
+    away = first.index[linked][row_part[linked] != rec_part[first["rec"].to_numpy()[linked].astype(int)]]
+    rec_of = recs.iloc[first.loc[away, "rec"].astype(int)].set_axis(away)
+    def born_seven_years_earlier(i):
+        rows.at[i, "birth_date"] = str(int(rows.at[i, "birth_date"][:4]) - 7) + rows.at[i, "birth_date"][4:]
+
+    with_typo = list(away[:4])
+    for i in with_typo:
+        nid = rec_of.at[i, "identity_id"]
+        rows.loc[i, ["national_id", "phone", "name_key"]] = [nid[:-1] + str((int(nid[-1]) + 1) % 10), "",
+                                                             rows.at[i, "name_key"] + "h"]
+    with_phone = [i for i in away[4:] if rec_of.at[i, "phone"]][:4]
+    assert len(with_phone) == 4
+    for i in with_phone:
+        rows.loc[i, ["national_id", "phone"]] = ["", rec_of.at[i, "phone"]]
+        born_seven_years_earlier(i)
+
+    # people's review decisions: three matches undone, three rows joined to a record of another partition
+    before, first = first, link(rows, recs)
+    matched = first.index[(first["match_status"] == "matched") & ~rows["invalid"]][:3]
+    unmatched = first.index[(first["match_status"] == "unmatched") & ~rows["invalid"]][:3]
+    elsewhere = [recs.loc[rec_part != row_part[i], "identity_id"].iloc[k] for k, i in enumerate(unmatched)]
+    decisions = pd.DataFrame({
+        "person_key": list(rows.loc[matched, "person_key"]) + list(rows.loc[unmatched, "person_key"]),
+        "identity_id": list(first.loc[matched, "identity_id"]) + elsewhere,
+        "decision": ["not_same"] * 3 + ["same"] * 3})
+
+    whole = link(rows, recs, decisions=decisions)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        by_partition = link(rows, recs, decisions=decisions, partitions=parts, submit=pool.submit)
+
+    pd.testing.assert_frame_equal(by_partition, whole)
+    assert by_partition.attrs["weights"] == whole.attrs["weights"] != default_weights()
+    assert list(whole.loc[unmatched, "identity_id"]) == elsewhere
+    assert not (whole.loc[matched, "identity_id"] == first.loc[matched, "identity_id"]).any()
+    # rows linked to a record in another partition's ward: the keyed extract found them
+    linked = whole["rec"].notna().to_numpy()
+    assert (row_part[linked] != rec_part[whole["rec"].to_numpy()[linked].astype(int)]).sum() > 10
+    for found_by in (with_typo, with_phone):   # their best candidate is still their own record
+        assert list(whole.loc[found_by, "rec"]) == list(before.loc[found_by, "rec"])
