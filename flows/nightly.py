@@ -98,9 +98,13 @@ def findings_task(data, linked, as_of: dt.date, campaign):
     return found
 
 
+# Person-rows from which a PostgreSQL warehouse is written by one connection per core (issue 15).
+SEVERAL_WRITERS_ROWS = 100_000
+
+
 @_task("store")
 def store_task(db: str, run: "warehouse.RunData"):
-    warehouse.store_run(db, run)
+    warehouse.store_run(db, run, writers=parallel.worker_count(len(run.rows) >= SEVERAL_WRITERS_ROWS))
     get_run_logger().info("store: run %s kept in the warehouse", run.run_id)
 
 

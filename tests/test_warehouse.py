@@ -618,3 +618,94 @@ def test_prune_keeps_the_newest_runs_and_drops_what_no_kept_run_needs(db_url):
     assert warehouse.prune(db_url, 2) == []
     with pytest.raises(warehouse.WarehouseError):
         warehouse.prune(db_url, 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Several writers in one run (issue 15)
+
+
+def test_several_writers_store_what_one_writer_stores(postgres_url):
+    """On PostgreSQL the person-rows, matches and findings go in by three connections at once;
+    what is kept is exactly what one transaction keeps, and it replaces the older run the same way."""
+    identity = make_identity(3_000, seed=30)
+    older = make_run(400, 90, identity=identity, seed=30, run_id="20231025-3030303030")
+    warehouse.store_run(postgres_url, older, writers=3)
+    warehouse.record_notice(postgres_url, older.run_id, "30733", "ward", "email")
+    run = make_run(2_000, 700, identity=identity, seed=31, run_id="20231025-3030303030")
+    tables = (("person_rows", "seq"), ("matches", "seq"), ("findings", "seq"), ("input_files", "seq"),
+              ("ward_results", "ward_code"))
+
+    def kept() -> dict[str, pd.DataFrame]:
+        return {t: _table(postgres_url, f"SELECT * FROM {t} ORDER BY {o}").drop(columns="run_key") for t, o in tables}
+
+    warehouse.store_run(postgres_url, run)               # one transaction, replacing the older run
+    one = kept()
+    warehouse.store_run(postgres_url, run, writers=3)    # three writers, replacing that one
+    several = kept()
+    for table, _ in tables:
+        assert len(one[table]) > 0, table
+        pd.testing.assert_frame_equal(several[table], one[table], obj=table)
+    runs = _table(postgres_url, "SELECT id, run_id, status, rows_read, failure_reason FROM runs")
+    assert runs[["run_id", "status", "rows_read"]].values.tolist() == [[run.run_id, "completed", 2_000]]
+    assert runs["failure_reason"].isna().all()
+    # the notice sent for the older run stays with the run that replaced it
+    assert _table(postgres_url, "SELECT run_key FROM notices")["run_key"].tolist() == runs["id"].tolist()
+
+
+def test_a_failing_writer_keeps_nothing_of_the_run(postgres_url):
+    """One writer's partition is refused by PostgreSQL (a level beyond SMALLINT): the run is
+    not kept, neither its staging run nor any row another writer committed; the older run stays."""
+    identity = make_identity(3_000, seed=32)
+    older = make_run(500, 100, identity=identity, seed=32, run_id="20231025-3232323232")
+    warehouse.store_run(postgres_url, older, writers=2)
+    bad = make_run(3_000, 900, identity=identity, seed=33, run_id="20231025-3232323232")
+    bad.rows["level"] = bad.rows["level"].astype("Int64")
+    bad.rows.loc[2_900, "level"] = 70_000      # in the last of the three partitions of person_rows
+
+    with pytest.raises(warehouse.WarehouseError, match="nothing of it was kept"):
+        warehouse.store_run(postgres_url, bad, writers=3)
+    assert _table(postgres_url, "SELECT run_id, status FROM runs").values.tolist() == [[older.run_id, "completed"]]
+    assert _count(postgres_url, "person_rows") == _count(postgres_url, "matches") == 500
+    assert _count(postgres_url, "findings") == 100
+
+
+def test_a_store_killed_mid_way_leaves_a_failed_run_that_the_next_store_drops(postgres_url):
+    """Killed between its writers' commits and its last transaction, a run is a failed staging
+    run, never a completed one; the next store drops it and its rows."""
+    victim = _child(postgres_url, """
+        import warehouse.store as store
+        from tests.test_warehouse import make_identity, make_run
+
+        run = make_run(20_000, 5_000, identity=make_identity(30_000, seed=34), seed=34, run_id="20231025-3434343434")
+        real_load = store._load
+
+        def load(conn, table, frame, fixed):
+            n = real_load(conn, table, frame, fixed)
+            if table.name == "findings" and int(fixed["seq"][0]) > 0:
+                print("MID-STORE", flush=True)
+                time.sleep(120)
+            return n
+
+        store._load = load
+        with warehouse.run_lock(url):
+            warehouse.store_run(url, run, writers=2)
+    """)
+    try:
+        _wait_for(victim, "MID-STORE", timeout=120)
+        time.sleep(1)
+        os.kill(victim.pid, signal.SIGKILL)
+        victim.wait(timeout=30)
+    finally:
+        if victim.poll() is None:
+            victim.kill()
+        victim.wait()
+    left = _table(postgres_url, "SELECT run_id, status, failure_reason FROM runs").values.tolist()
+    assert len(left) == 1 and left[0][0].startswith("20231025-3434343434~") and left[0][1:] == [
+        "failed", "stopped while being stored"]
+    assert _count(postgres_url, "person_rows") > 0   # writers had committed their partitions
+    assert warehouse.history(postgres_url).empty
+
+    after = make_run(300, 50, identity=make_identity(600, seed=35), seed=35, run_id="20231025-3434343434")
+    warehouse.store_run(postgres_url, after, writers=2)
+    assert _table(postgres_url, "SELECT run_id, status FROM runs").values.tolist() == [[after.run_id, "completed"]]
+    assert _count(postgres_url, "person_rows") == _count(postgres_url, "matches") == 300

@@ -319,53 +319,140 @@ def _wrap(action: str, run_id: str, exc: Exception) -> WarehouseError:
     return WarehouseError(f"{action} run {run_id} failed ({detail}); nothing of it was kept")
 
 
-def store_run(db_url: str, data: RunData) -> None:
-    """Keep a completed run: the run row and all its rows in one transaction. A run with the same
-    run_id is replaced in that same transaction; the identity snapshot is stored once per
-    (export_date, sha256); review decisions are upserted on the person."""
+def store_run(db_url: str, data: RunData, writers: int = 1) -> None:
+    """Keep a completed run: the run row and all its rows, all or nothing. A run with the same
+    run_id is replaced; the identity snapshot is stored once per (export_date, sha256); review
+    decisions are upserted on the person.
+
+    One transaction, except on PostgreSQL with ``writers`` > 1 (issue 15): the person-rows,
+    matches and findings are then loaded in ``writers`` partitions by as many connections at once,
+    under a staging run that only a last transaction makes the completed run (``_store_staged``).
+    Raises WarehouseError (nothing of the run kept)."""
     ensure_schema(db_url)
     engine = engine_for(db_url)
+    values = _run_values(data)
+    try:
+        if writers > 1 and engine.dialect.name == "postgresql":
+            _store_staged(engine, data, values, writers)
+            return
+        with write_connection(engine) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(STORE_LOCK)
+            run_key = conn.execute(sa.select(Run.__table__.c.id).where(Run.__table__.c.run_id == data.run_id)
+                                   ).scalar_one_or_none()
+            if run_key is not None:  # the same inbox and date again: replace, never duplicate
+                _delete_run_rows(conn, run_key)
+            run_key = _put_run(conn, data, values, run_key)
+            for table, frame, seq in _partitioned_rows(data, 1):
+                _load(conn, table, frame, {"run_key": run_key, "seq": seq})
+            _load_results(conn, data, run_key)
+    except WarehouseError:
+        raise
+    except _DB_ERRORS as exc:
+        raise _wrap("storing", data.run_id, exc) from exc
+
+
+def _run_values(data: RunData) -> dict:
     counts = _counts(data)
     seconds = {k: float(v) for k, v in (data.seconds or {}).items() if v is not None}
     total = seconds.get("total")
     if total is None and data.started_at is not None and data.finished_at is not None:
         total = (data.finished_at - data.started_at).total_seconds()  # the run so far, when stored
-    values = dict(
+    return dict(
         status="completed", as_of=pd.Timestamp(data.as_of).date(), started_at=_utc(data.started_at),
         finished_at=_utc(data.finished_at), stored_at=_now(), seconds_total=total,
         seconds=_jsonable(seconds), summary=_jsonable(data.summary), failure_reason=None,
         tool_version=_tool_version(), **counts,
     )
+
+
+def _put_run(conn: sa.Connection, data: RunData, values: dict, run_key: int | None) -> int:
+    """The run's row (and its identity snapshot), updated in place when ``run_key`` is given."""
     run_table = Run.__table__
+    export_id = _snapshot(conn, data.identity_export) if data.identity_export is not None else None
+    values = {**values, "identity_export_id": export_id}
+    if run_key is not None:
+        conn.execute(sa.update(run_table).where(run_table.c.id == run_key).values(**values))
+        return run_key
+    return conn.execute(sa.insert(run_table).values(run_id=data.run_id, **values)
+                        .returning(run_table.c.id)).scalar_one()
+
+
+def _partitioned_rows(data: RunData, parts: int) -> list[tuple[sa.Table, pd.DataFrame, np.ndarray]]:
+    """The run's big tables in ``parts`` contiguous partitions each: (table, frame, seq)."""
+    out = [(InputFile.__table__, data.files, np.arange(len(data.files), dtype=np.int64))]
+    for table, frame in ((PersonRow.__table__, data.rows), (Match.__table__, data.rows),
+                         (Finding.__table__, data.findings)):
+        bounds = np.linspace(0, len(frame), max(1, parts) + 1).astype(np.int64)
+        out += [(table, frame.iloc[lo:hi], np.arange(lo, hi, dtype=np.int64))
+                for lo, hi in zip(bounds[:-1], bounds[1:]) if hi > lo]
+    return out
+
+
+def _load_results(conn: sa.Connection, data: RunData, run_key: int) -> None:
+    """The small per-unit results and the review decisions."""
+    seq = {"run_key": run_key}
+    wards = data.wards.drop_duplicates("ward_code", keep="last") if len(data.wards) else data.wards
+    _load(conn, WardResult.__table__, wards, seq)
+    if data.units is not None and len(data.units):
+        _load(conn, UnitResult.__table__, data.units.drop_duplicates(["unit_kind", "unit_code"]), seq)
+    _upsert_decisions(conn, data.run_id, data.decisions)
+
+
+# A run being stored by several writers is a failed run named <run_id>~<8 hex> until its last
+# transaction renames it: a writer killed mid-way leaves a failed run, never a partial completed one.
+STAGING = "~"
+
+
+def _drop_staged(conn: sa.Connection, run_keys: list[int]) -> None:
+    for key in run_keys:
+        _delete_run_rows(conn, key)
+        conn.execute(sa.delete(Run.__table__).where(Run.__table__.c.id == key))
+
+
+def _store_staged(engine: sa.Engine, data: RunData, values: dict, writers: int) -> None:
+    """Several writers (issue 15): (1) one transaction drops any staging run a killed store left
+    (the run lock makes it dead), stores the identity snapshot and a staging run; (2) ``writers``
+    connections COPY the partitions of person-rows, matches and findings at once, each committing
+    its own; (3) one transaction replaces the older run of the same run_id (its notices move to the
+    new one) and turns the staging run into the completed run with its results and decisions.
+    Until (3) commits, the run is not completed anywhere; on any error the staging run goes."""
+    from concurrent.futures import ThreadPoolExecutor
+    from uuid import uuid4
+
+    runs = Run.__table__
+    with write_connection(engine) as conn, conn.begin():
+        conn.exec_driver_sql(STORE_LOCK)
+        _drop_staged(conn, list(conn.execute(sa.select(runs.c.id).where(
+            runs.c.status == "failed", runs.c.run_id.contains(STAGING, autoescape=True))).scalars()))
+        staged = RunData(**{**data.__dict__, "run_id": f"{data.run_id}{STAGING}{uuid4().hex[:8]}"})
+        run_key = _put_run(conn, staged, {**values, "status": "failed",
+                                          "failure_reason": "stopped while being stored"}, None)
     try:
+        def write(part: tuple) -> None:
+            table, frame, seq = part
+            with write_connection(engine) as conn, conn.begin():
+                _load(conn, table, frame, {"run_key": run_key, "seq": seq})
+
+        with ThreadPoolExecutor(writers) as pool:
+            for done in [pool.submit(write, part) for part in _partitioned_rows(data, writers)]:
+                done.result()
         with write_connection(engine) as conn, conn.begin():
-            if conn.dialect.name == "postgresql":
-                conn.exec_driver_sql(STORE_LOCK)
-            run_key = conn.execute(sa.select(run_table.c.id).where(run_table.c.run_id == data.run_id)
-                                   ).scalar_one_or_none()
-            if run_key is not None:  # the same inbox and date again: replace, never duplicate
-                _delete_run_rows(conn, run_key)
-            export_id = _snapshot(conn, data.identity_export) if data.identity_export is not None else None
-            values["identity_export_id"] = export_id
-            if run_key is not None:
-                conn.execute(sa.update(run_table).where(run_table.c.id == run_key).values(**values))
-            else:
-                run_key = conn.execute(sa.insert(run_table).values(run_id=data.run_id, **values)
-                                       .returning(run_table.c.id)).scalar_one()
-            seq = {"run_key": run_key}
-            for model, frame in ((InputFile, data.files), (PersonRow, data.rows), (Match, data.rows),
-                                 (Finding, data.findings)):
-                _load(conn, model.__table__, frame,
-                      {**seq, "seq": np.arange(len(frame), dtype=np.int64)})
-            wards = data.wards.drop_duplicates("ward_code", keep="last") if len(data.wards) else data.wards
-            _load(conn, WardResult.__table__, wards, seq)
-            if data.units is not None and len(data.units):
-                _load(conn, UnitResult.__table__, data.units.drop_duplicates(["unit_kind", "unit_code"]), seq)
-            _upsert_decisions(conn, data.run_id, data.decisions)
-    except WarehouseError:
+            conn.exec_driver_sql(STORE_LOCK)
+            older = conn.execute(sa.select(runs.c.id).where(runs.c.run_id == data.run_id)).scalar_one_or_none()
+            if older is not None:   # the same inbox and date again: replaced, its notices kept
+                notices = Notice.__table__
+                conn.execute(sa.update(notices).where(notices.c.run_key == older).values(run_key=run_key))
+                _drop_staged(conn, [older])
+            conn.execute(sa.update(runs).where(runs.c.id == run_key).values(run_id=data.run_id, **values))
+            _load_results(conn, data, run_key)
+    except BaseException:
+        try:
+            with write_connection(engine) as conn, conn.begin():
+                _drop_staged(conn, [run_key])
+        except _DB_ERRORS:
+            pass   # the next store drops it (step 1)
         raise
-    except _DB_ERRORS as exc:
-        raise _wrap("storing", data.run_id, exc) from exc
 
 
 def mark_failed(db_url: str, run_id: str, as_of: dt.date, started_at: dt.datetime, reason: str) -> bool:
