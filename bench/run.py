@@ -93,7 +93,7 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None, runs_
     meta = json.loads((city / "truth" / "meta.json").read_text(encoding="utf-8"))
     as_of = dt.date.fromisoformat(meta["as_of"])
     results: dict = {"scale": scale, "seed": seed}
-    n_rows = None if runs_only else _ingest_and_linkage(inbox, city, splink, results)
+    n_rows = None if runs_only else _ingest_and_linkage(inbox, city, splink, results, db, as_of)
 
     print("whole `reconcile run` command (its own process: Prefect's API, every file, store, reports)", flush=True)
     db_url = db or f"sqlite:///{work / 'bench.sqlite'}"
@@ -153,9 +153,12 @@ def bench(scale: str, seed: int, work: Path, splink: bool, db: str | None, runs_
     return results
 
 
-def _ingest_and_linkage(inbox: Path, city: Path, splink: bool, results: dict) -> int:
+def _ingest_and_linkage(inbox: Path, city: Path, splink: bool, results: dict, db: str | None = None,
+                        as_of: dt.date | None = None) -> int:
     """In this process: our reader against a bare calamine dump, validation, our linkage against
-    Splink's on the same rows, and both linkages' quality. Returns the person-rows read."""
+    Splink's on the same rows, and both linkages' quality; the linkage by partitions against the
+    whole; on a PostgreSQL ``db``, the store by one writer against several. Returns the
+    person-rows read."""
     from reconcile import stages
 
     print("ingest", flush=True)
@@ -203,7 +206,77 @@ def _ingest_and_linkage(inbox: Path, city: Path, splink: bool, results: dict) ->
             _line("ours:   precision / recall / F1", "{precision:.5f} / {recall:.5f} / {f1:.5f}".format(**ours_q))
             _line("Splink: precision / recall / F1", "{precision:.5f} / {recall:.5f} / {f1:.5f}".format(**sp_q))
 
+    _partitioned_linkage(prepared, results)
+    if db and db.startswith("postgresql") and as_of is not None:
+        _store_writers(db, data, linked, as_of, results)
     return n_rows
+
+
+def _partitioned_linkage(prepared, results: dict, partition_counts: tuple[int, ...] = (2, 8)) -> None:
+    """The whole linkage against the same by partitions of whole wards on a fresh pool of one
+    process per core (as `reconcile run --dask` links on its workers): time, whether every link
+    is the same, and the workers' peak memory, which follows the partition's size."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    import parallel
+    from matchers.linkage import SETTINGS, link, ward_partitions
+
+    print("linkage by partitions of whole wards (as `reconcile run --dask` links), each on a fresh pool", flush=True)
+    t0 = time.perf_counter()
+    whole = link(prepared.rows, prepared.recs, SETTINGS)
+    whole_s = time.perf_counter() - t0
+    _line("whole linkage, in this process", f"{whole_s:.2f} s")
+    workers = parallel.worker_count(True)
+    results["link_partitioned"] = {"whole_s": whole_s, "workers": workers, "by_count": {}}
+    for count in partition_counts:
+        parts = ward_partitions(prepared.rows, prepared.recs, max(1, -(-len(prepared.rows) // count)))
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            t0 = time.perf_counter()
+            by_part = link(prepared.rows, prepared.recs, SETTINGS, partitions=parts, submit=pool.submit)
+            part_s = time.perf_counter() - t0
+            peaks = [_vm_hwm_mb(pid) for pid in list(pool._processes)]   # the bench's own look inside
+        same = by_part.equals(whole) and by_part.attrs["weights"] == whole.attrs["weights"]
+        results["link_partitioned"]["by_count"][int(parts.nunique())] = {
+            "seconds": part_s, "identical": same, "worker_peaks_mb": peaks}
+        _line(f"{parts.nunique()} partitions, two passes, {workers} processes",
+              f"{part_s:.2f} s ({part_s / whole_s:.2f}x the whole), identical: {'yes' if same else 'NO'}, "
+              f"peak per process {', '.join(f'{p:,.0f}' for p in peaks)} MB")
+
+
+def _vm_hwm_mb(pid: int) -> float:
+    for line in open(f"/proc/{pid}/status", encoding="ascii"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def _store_writers(db: str, data, linked, as_of: dt.date, results: dict) -> None:
+    """The run stored on PostgreSQL by one transaction, then by one writer per core."""
+    import parallel
+    import warehouse
+    from reconcile import stages
+
+    print("store on PostgreSQL: one writer, then one per core (all or nothing either way)", flush=True)
+    found = stages.find(data, linked, as_of)
+    now = dt.datetime.now(dt.timezone.utc)
+    run = warehouse.RunData(
+        run_id=f"{as_of:%Y%m%d}-bench00000", as_of=as_of, started_at=now, finished_at=now, seconds={}, summary={},
+        files=data.files, rows=stages.warehouse_rows(linked, found.matches), findings=found.findings,
+        wards=found.wards, units=found.units, identity_export=warehouse.IdentityExport(
+            export_date=dt.date.fromisoformat(data.export["export_date"]), source=data.export["source"],
+            sha256=data.export["sha256"], records=data.identity))
+    warehouse.store_run(db, run)   # the identity snapshot once, so both figures store the same
+    figures = {}
+    for writers in sorted({1, parallel.worker_count(True)}):
+        t0 = time.perf_counter()
+        warehouse.store_run(db, run, writers=writers)
+        figures[writers] = time.perf_counter() - t0
+        _line(f"store {len(run.rows):,} person-rows and matches, {len(run.findings):,} findings, "
+              f"{writers} writer{'s' if writers > 1 else ''}", f"{figures[writers]:.2f} s")
+    results["store_writers"] = figures
+    if len(figures) > 1:
+        _line("ratio one writer / several", f"{figures[1] / figures[max(figures)]:.2f}x")
 
 
 def _fixed_cost(work: Path, results: dict) -> None:

@@ -255,8 +255,10 @@ def _one_edit(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS) -> pd.DataFrame:
-    """→ DataFrame(row, rec), unique, sorted by row then record, from the union of the blocking rules."""
+def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS,
+                    rules: tuple[tuple[str, ...], ...] | None = None) -> pd.DataFrame:
+    """→ DataFrame(row, rec), unique, sorted by row then record, from the union of the blocking
+    rules (``rules``, a subset of ``s.blocking``: only those)."""
     has_date = (R.date >= 0) & usable
     c_date = C.date >= 0
     r_name = (R.name >= 0) & usable
@@ -266,7 +268,7 @@ def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS
     def add(found: pd.DataFrame) -> None:
         parts.append(_pair_key(found["row"].to_numpy(), found["rec"].to_numpy(), len(C.nid)))
 
-    for rule in s.blocking:
+    for rule in (s.blocking if rules is None else rules):
         if rule == ("national_id",):
             add(_join([R.nid], [C.nid], usable & (R.nid >= 0), C.nid >= 0))
         elif rule == ("id_one_edit",):
@@ -295,7 +297,7 @@ def candidate_pairs(R: Side, C: Side, usable: np.ndarray, s: Settings = SETTINGS
             add(_join([R.phone], [C.phone], (R.phone >= 0) & usable, C.phone >= 0, s.max_block))
         else:
             raise ValueError(f"unknown blocking rule {rule}")
-    return _unique_pairs(np.concatenate(parts), len(C.nid))
+    return _unique_pairs(np.concatenate(parts) if parts else np.empty(0, np.int64), len(C.nid))
 
 
 def _pair_key(row: np.ndarray, rec: np.ndarray, n_recs: int) -> np.ndarray:
@@ -394,6 +396,11 @@ ESTIMATED = tuple(f for f in FIELDS if f != "household")
 def estimable(n_rows: int, n_records: int) -> bool:
     """Enough people to estimate m and u from (else the settings' defaults are kept)."""
     return n_records >= MIN_RECORDS and n_rows >= MIN_RECORDS // 4
+
+
+# Every pair ``m_counts`` selects is found by these two blocking rules alone: an exact ID
+# agreement by the first; exact name, full birth date and ward by the second.
+M_RULES = (("national_id",), ("ward_code", "birth_date"))
 
 
 def m_counts(levels: pd.DataFrame, s: Settings = SETTINGS) -> dict[str, np.ndarray]:
@@ -575,6 +582,7 @@ def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame
 ROW_COLUMNS = ["source", "sheet", "household_seq", "name_key", "birth_date", "gender", "national_id", "phone",
                "ward_code", "person_key", "invalid"]
 REC_COLUMNS = ["identity_id", "name_key", "birth_date", "gender", "phone", "ward_code", "household_code"]
+SIDE_COLUMNS = ["name_key", "birth_date", "gender", "national_id", "phone", "ward_code"]   # what _sides reads of a row
 BEST_COLUMNS = ["rec", "weight", "runner_up", "match_status", *FIELDS]
 
 
@@ -588,14 +596,14 @@ def name_shares(recs: pd.DataFrame) -> np.ndarray:
 
 
 def _compared(rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray, decisions: pd.DataFrame | None,
-              s: Settings):
-    """Blocking and comparison of ``rows`` × ``recs`` (both 0..n-1 indexed) →
-    (R, C, tables, levels, forced pairs)."""
+              s: Settings, rules: tuple[tuple[str, ...], ...] | None = None):
+    """Blocking (``rules``: only those) and comparison of ``rows`` × ``recs`` (both 0..n-1
+    indexed) → (R, C, tables, levels, forced pairs)."""
     listed_household = rows.groupby(["source", "sheet", "household_seq"], sort=False).ngroup().to_numpy()
     ma_ho = pd.factorize(recs["household_code"].fillna(""))[0].astype(np.int64)
     R, C, tables = _sides(rows, recs, listed_household.astype(np.int64), ma_ho)
     usable = ~rows["invalid"].to_numpy(dtype=bool) if "invalid" in rows else np.ones(len(rows), bool)
-    pairs = candidate_pairs(R, C, usable, s)
+    pairs = candidate_pairs(R, C, usable, s, rules)
     pairs, forced = _apply_decisions(pairs, rows, recs, decisions, usable)
     levels = compare(R, C, pairs, tables, shares, s)
     return R, C, tables, levels, forced
@@ -683,12 +691,14 @@ def plan_partitions(rows: pd.DataFrame, recs: pd.DataFrame, part_of_ward: pd.Ser
     at, variants = _id_variants(r_nid[unknown])
     pull(variants, c_nid, r_part[unknown][at])
 
-    def name_year(df: pd.DataFrame) -> pd.Series:
-        name = df["name_key"].fillna("").astype(str)
-        year = df["birth_date"].fillna("").astype(str).str[:4]
-        return (name + "|" + year).where((name != "") & year.str.fullmatch(r"\d{4}") & (year != "0000"), "")
-    (r_ny, c_ny), _ = _codes(name_year(rows), name_year(recs))
-    pull(r_ny, c_ny)
+    (r_name, c_name), _ = _codes(rows["name_key"], recs["name_key"])
+    (r_date, c_date), dates = _codes(rows["birth_date"], recs["birth_date"])
+    year_of = np.array([int(d[:4]) if d[:4].isdigit() else 0 for d in dates] + [0], dtype=np.int64)
+
+    def name_year(name: np.ndarray, date: np.ndarray) -> np.ndarray:   # as the rule reads the year
+        year = year_of[date]
+        return np.where((name >= 0) & (year > 0), name.astype(np.int64) * 10_000 + year, -1)
+    pull(name_year(r_name, r_date), name_year(c_name, c_date))
     (r_phone, c_phone), _ = _codes(rows["phone"], recs["phone"])
     pull(r_phone, c_phone)
     if decisions is not None and len(decisions):
@@ -705,17 +715,19 @@ def plan_partitions(rows: pd.DataFrame, recs: pd.DataFrame, part_of_ward: pd.Ser
 
 def _partition_inputs(part: Partition, rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray,
                       decisions: pd.DataFrame | None) -> tuple:
-    """What a partition's worker needs, and nothing more (it is pickled to the worker)."""
-    p_rows = rows.iloc[part.rows][[c for c in ROW_COLUMNS if c in rows]].reset_index(drop=True)
-    p_recs = recs.iloc[part.recs][REC_COLUMNS].reset_index(drop=True)
+    """What a partition's worker needs (``rows``, ``recs``: ROW_COLUMNS, REC_COLUMNS only: it is
+    pickled to the worker)."""
+    p_rows = rows.iloc[part.rows].reset_index(drop=True)
+    p_recs = recs.iloc[part.recs].reset_index(drop=True)
     if decisions is not None and len(decisions):
         decisions = decisions[decisions["person_key"].isin(p_rows["person_key"])]
     return p_rows, p_recs, shares[part.recs], decisions
 
 
 def partition_m_counts(rows, recs, shares, decisions, s: Settings = SETTINGS) -> dict[str, np.ndarray]:
-    """A partition's share of the national m counts (first of a partitioned linkage's two passes)."""
-    return m_counts(_compared(rows, recs, shares, decisions, s)[3], s)
+    """A partition's share of the national m counts (first of a partitioned linkage's two passes):
+    only the pairs of ``M_RULES`` are compared, the only ones these counts select."""
+    return m_counts(_compared(rows, recs, shares, decisions, s, M_RULES)[3], s)
 
 
 def partition_best(rows, recs, shares, decisions, weights: dict, s: Settings = SETTINGS) -> pd.DataFrame:
@@ -725,15 +737,13 @@ def partition_best(rows, recs, shares, decisions, weights: dict, s: Settings = S
     return _decided(R, C, levels, forced, weights, s)[BEST_COLUMNS]
 
 
-def _sampled_u_counts(rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray, s: Settings) -> dict:
-    """``u_counts`` on the whole run's random pairs from only the sampled rows and records: the
-    levels of a pair depend on its two people alone."""
-    pairs = random_pairs(len(rows), len(recs))
-    ri, ci = pairs["row"].to_numpy(), pairs["rec"].to_numpy()
-    zeros = np.zeros(len(ri), np.int64)
-    R, C, tables = _sides(rows.iloc[ri].reset_index(drop=True), recs.iloc[ci].reset_index(drop=True), zeros, zeros)
-    same = pd.DataFrame({"row": np.arange(len(ri)), "rec": np.arange(len(ci))})
-    return u_counts(R, C, same, tables, shares[ci], s)
+def sampled_u_counts(rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray, s: Settings = SETTINGS) -> dict:
+    """``u_counts`` of the whole run's ``random_pairs`` from only the sampled people, row i paired
+    with record i: the levels of a pair depend on its two people alone."""
+    zeros = np.zeros(len(rows), np.int64)
+    R, C, tables = _sides(rows, recs, zeros, zeros)
+    same = pd.DataFrame({"row": np.arange(len(rows)), "rec": np.arange(len(recs))})
+    return u_counts(R, C, same, tables, shares, s)
 
 
 def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
@@ -770,18 +780,23 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
 
 def _linked_by_partition(rows, recs, shares, decisions, weights, partitions, s, submit):
     plan = plan_partitions(rows, recs, partitions, decisions)
+    slim_rows, slim_recs = rows[[c for c in ROW_COLUMNS if c in rows]], recs[REC_COLUMNS]
+    inputs = [_partition_inputs(part, slim_rows, slim_recs, shares, decisions) for part in plan]
 
     def each(fn, *extra):
-        futures = [(part, _submit(submit, fn, *_partition_inputs(part, rows, recs, shares, decisions), *extra, s))
-                   for part in plan]
+        futures = [(part, _submit(submit, fn, *args, *extra, s)) for part, args in zip(plan, inputs)]
         for part, future in futures:
             yield part, future.result()
 
     if weights is None:
         if estimable(len(rows), len(recs)):
+            pairs = random_pairs(len(rows), len(recs))
+            ri, ci = pairs["row"].to_numpy(), pairs["rec"].to_numpy()
+            u = _submit(submit, sampled_u_counts, rows[SIDE_COLUMNS].iloc[ri].reset_index(drop=True),
+                        recs[REC_COLUMNS].iloc[ci].reset_index(drop=True), shares[ci], s)
             counted = [counts for _, counts in each(partition_m_counts)]
             total = {f: sum(counts[f] for counts in counted) for f in ESTIMATED}
-            weights = weights_from(total, _sampled_u_counts(rows, recs, shares, s), len(recs), s)
+            weights = weights_from(total, u.result(), len(recs), s)
         else:
             weights = default_weights(s)
     parts = []
