@@ -4,7 +4,9 @@ Under ``reconcile run --dask`` the flow runs with prefect-dask's ``DaskTaskRunne
 that are Python per cell (reading workbooks, writing the ward workbooks and notices) hand their
 work to ``parallel.process_pool``, which then yields a ``TaskRunnerExecutor``: each call, or each
 batch of files, becomes one ``partition`` task run on a Dask worker, visible in Prefect like the
-stages are. The same functions run as under the local process pool, so the results are the same.
+stages are. The link stage submits its two passes over partitions of whole wards to the same
+executor (``reconcile.stages.link_rows``). The same functions run as under the local process
+pool, so the results are the same.
 """
 
 from __future__ import annotations

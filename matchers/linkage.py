@@ -102,6 +102,10 @@ class Side:
     ward: np.ndarray       # code of the ward
     household: np.ndarray  # int: listed household (rows) or MA_HO code (records)
 
+    def take(self, positions: np.ndarray) -> "Side":
+        """The people at ``positions``, with the same codes (a partition of the linkage)."""
+        return Side(**{f: getattr(self, f)[positions] for f in self.__dataclass_fields__})
+
 
 def _ids_to_int(ids: pd.Series) -> np.ndarray:
     """'012345678901' → 12345678901; anything but twelve digits → -1 (Arrow's C++ regex and cast:
@@ -137,6 +141,7 @@ def _per_value(codes: np.ndarray, table: np.ndarray, fill) -> np.ndarray:
 @dataclass
 class Tables:
     names: np.ndarray  # folded names by code (object)
+    wards: np.ndarray  # ward codes by code (object)
 
 
 def _sides(rows: pd.DataFrame, recs: pd.DataFrame, listed_household: np.ndarray,
@@ -150,7 +155,7 @@ def _sides(rows: pd.DataFrame, recs: pd.DataFrame, listed_household: np.ndarray,
     year_of = np.array([int(d[:4]) if d[:4].isdigit() else 0 for d in dates], dtype=np.int64)
     yonly_of = np.array([d.endswith("-00-00") for d in dates], dtype=bool)
     (r_phone, c_phone), _ = _codes(rows["phone"], recs["phone"])
-    (r_ward, c_ward), _ = _codes(rows["ward_code"], recs["ward_code"])
+    (r_ward, c_ward), wards = _codes(rows["ward_code"], recs["ward_code"])
 
     def side(df, id_col, name, date, phone, ward, household) -> Side:
         return Side(
@@ -168,7 +173,7 @@ def _sides(rows: pd.DataFrame, recs: pd.DataFrame, listed_household: np.ndarray,
 
     return (side(rows, "national_id", r_name, r_date, r_phone, r_ward, listed_household),
             side(recs, "identity_id", c_name, c_date, c_phone, c_ward, ma_ho),
-            Tables(names=names))
+            Tables(names=names, wards=wards))
 
 
 # ------------------------------------------------------------------ candidate generation
@@ -555,58 +560,60 @@ def agreements_of(best: pd.DataFrame) -> np.ndarray:
     return labels[which]
 
 
-def _apply_decisions(pairs: pd.DataFrame, rows: pd.DataFrame, recs: pd.DataFrame,
-                     decisions: pd.DataFrame | None, usable: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """People's review decisions (CONTRACT §5): "not the same person" removes that pairing for
-    good; "same person" adds it. → (pairs, forced pairs)."""
+def decision_pairs(rows: pd.DataFrame, recs: pd.DataFrame, decisions: pd.DataFrame | None,
+                   usable: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """People's review decisions (CONTRACT §5) as pairs of positions: "not the same person"
+    → banned (row, rec), "same person" → forced (row, rec), one per row."""
     empty = pd.DataFrame({"row": np.empty(0, np.int64), "rec": np.empty(0, np.int64)})
     if decisions is None or decisions.empty:
-        return pairs, empty
+        return empty, empty
     rec_pos = pd.Series(np.arange(len(recs)), index=recs["identity_id"].to_numpy())
     rec_pos = rec_pos[~rec_pos.index.duplicated()]
     d = decisions.loc[decisions["identity_id"].isin(rec_pos.index), ["person_key", "identity_id", "decision"]]
     by_key = pd.DataFrame({"person_key": rows["person_key"].to_numpy(), "row": np.arange(len(rows))})[usable]
     d = d.merge(by_key, on="person_key", how="inner")
     d["rec"] = rec_pos.reindex(d["identity_id"]).to_numpy()
-    banned = d.loc[d["decision"] == "not_same", ["row", "rec"]]
+    banned = d.loc[d["decision"] == "not_same", ["row", "rec"]].astype(np.int64)
+    forced = d.loc[d["decision"] == "same", ["row", "rec"]].astype(np.int64).drop_duplicates("row")
+    return banned.reset_index(drop=True), forced.reset_index(drop=True)
+
+
+def _with_decisions(pairs: pd.DataFrame, banned: pd.DataFrame, forced: pd.DataFrame, n_recs: int) -> pd.DataFrame:
+    """"Not the same person" removes that pairing for good; "same person" adds it."""
+    if not len(banned) and not len(forced):
+        return pairs
     if len(banned):
         keyed = pairs.merge(banned.assign(_ban=True), on=["row", "rec"], how="left")
         pairs = pairs[keyed["_ban"].isna().to_numpy()]
-    forced = d.loc[d["decision"] == "same", ["row", "rec"]].astype(np.int64).drop_duplicates("row")
     both = pd.concat([pairs, forced], ignore_index=True)
-    return _unique_pairs(_pair_key(both["row"].to_numpy(), both["rec"].to_numpy(), len(recs)), len(recs)), forced
+    return _unique_pairs(_pair_key(both["row"].to_numpy(), both["rec"].to_numpy(), n_recs), n_recs)
 
 
 # ------------------------------------------------------------------ linkage, whole or by partition
 
-ROW_COLUMNS = ["source", "sheet", "household_seq", "name_key", "birth_date", "gender", "national_id", "phone",
-               "ward_code", "person_key", "invalid"]
-REC_COLUMNS = ["identity_id", "name_key", "birth_date", "gender", "phone", "ward_code", "household_code"]
-SIDE_COLUMNS = ["name_key", "birth_date", "gender", "national_id", "phone", "ward_code"]   # what _sides reads of a row
 BEST_COLUMNS = ["rec", "weight", "runner_up", "match_status", *FIELDS]
 
 
-def name_shares(recs: pd.DataFrame) -> np.ndarray:
-    """Term frequency of every record's folded name: the share of the whole export carrying it
-    ('' counts as a name), at least 1/|export|. National: a partition takes its records' shares."""
-    keys = recs["name_key"].fillna("").astype(str)
-    n = max(len(keys), 1)
-    counts = keys.map(keys.value_counts()).to_numpy(np.int64) if len(keys) else np.empty(0, np.int64)
-    return np.maximum(counts / n, 1.0 / n)
-
-
-def _compared(rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray, decisions: pd.DataFrame | None,
-              s: Settings, rules: tuple[tuple[str, ...], ...] | None = None):
-    """Blocking (``rules``: only those) and comparison of ``rows`` × ``recs`` (both 0..n-1
-    indexed) → (R, C, tables, levels, forced pairs)."""
+def _national(rows: pd.DataFrame, recs: pd.DataFrame) -> tuple[Side, Side, Tables, np.ndarray, np.ndarray]:
+    """Both sides coded once for the whole run (a partition takes its people's codes), the term
+    frequency of every record's folded name (the share of the whole export carrying it, '' counting
+    as a name, at least 1/|export|) and which rows can be linked at all.
+    → (R, C, tables, name shares, usable)."""
     listed_household = rows.groupby(["source", "sheet", "household_seq"], sort=False).ngroup().to_numpy()
     ma_ho = pd.factorize(recs["household_code"].fillna(""))[0].astype(np.int64)
     R, C, tables = _sides(rows, recs, listed_household.astype(np.int64), ma_ho)
+    n = max(len(C.name), 1)
+    counts = np.bincount(C.name + 1, minlength=len(tables.names) + 1)
+    shares = np.maximum(counts[C.name + 1] / n, 1.0 / n)
     usable = ~rows["invalid"].to_numpy(dtype=bool) if "invalid" in rows else np.ones(len(rows), bool)
-    pairs = candidate_pairs(R, C, usable, s, rules)
-    pairs, forced = _apply_decisions(pairs, rows, recs, decisions, usable)
-    levels = compare(R, C, pairs, tables, shares, s)
-    return R, C, tables, levels, forced
+    return R, C, tables, shares, usable
+
+
+def _compared(R: Side, C: Side, tables: Tables, shares: np.ndarray, usable: np.ndarray, banned: pd.DataFrame,
+              forced: pd.DataFrame, s: Settings, rules: tuple[tuple[str, ...], ...] | None = None) -> pd.DataFrame:
+    """Blocking (``rules``: only those), people's decisions, comparison → the levels of every pair."""
+    pairs = _with_decisions(candidate_pairs(R, C, usable, s, rules), banned, forced, len(C.nid))
+    return compare(R, C, pairs, tables, shares, s)
 
 
 def _decided(R: Side, C: Side, levels: pd.DataFrame, forced: pd.DataFrame, weights: dict, s: Settings) -> pd.DataFrame:
@@ -646,7 +653,7 @@ class Partition:
     """One partition of a linkage: ``rows``, positions of its rows (ascending: every row of the
     wards it holds); ``recs``, positions of its records (ascending: every record of those wards,
     and the keyed extract of records elsewhere that share a national blocking key with its rows:
-    ID, an ID one edit away, folded name and birth year, phone, a person's review decision)."""
+    ID, an ID one edit away, folded name and birth year, phone, a person's "same person" decision)."""
 
     rows: np.ndarray
     recs: np.ndarray
@@ -669,81 +676,68 @@ def ward_partitions(rows: pd.DataFrame, recs: pd.DataFrame, max_rows: int) -> pd
     return pd.Series(out, dtype=np.int64)
 
 
-def plan_partitions(rows: pd.DataFrame, recs: pd.DataFrame, part_of_ward: pd.Series,
-                    decisions: pd.DataFrame | None = None) -> list[Partition]:
-    """The ``Partition``s of ``rows`` × ``recs`` (0..n-1 indexed) by ``part_of_ward``
-    (``ward_partitions``). Each national blocking rule's key is joined once, rows' keys (with
-    their partition) to records' keys: the extract grows with the pairs found, not with
+def plan_partitions(R: Side, C: Side, tables: Tables, part_of_ward: pd.Series,
+                    forced: pd.DataFrame | None = None) -> list[Partition]:
+    """The ``Partition``s of R × C (``_national``) by ``part_of_ward`` (``ward_partitions``).
+    Each national blocking rule's key is joined once, rows' keys (with their partition) to
+    records' keys, on the sides' integer codes: the extract grows with the pairs found, not with
     partitions × export."""
-    r_part = rows["ward_code"].fillna("").astype(str).map(part_of_ward).to_numpy(np.int64)
-    c_part = recs["ward_code"].fillna("").astype(str).map(part_of_ward).to_numpy(np.int64)
-    c_pos = np.arange(len(recs))
-    pulls = [pd.DataFrame({"part": c_part, "rec": c_pos})]
+    by_code = np.append(pd.Series(tables.wards).map(part_of_ward).to_numpy(np.int64),
+                        part_of_ward.get("", 0))     # code -1: no ward
+    r_part, c_part = by_code[R.ward], by_code[C.ward]
+    n_parts = int(max(r_part.max(initial=0), c_part.max(initial=0))) + 1
+    c_pos = np.arange(len(C.nid), dtype=np.int64)
+    pulls = [c_part * len(C.nid) + c_pos]   # (partition, record) as one int64
 
     def pull(r_key: np.ndarray, c_key: np.ndarray, r_part_of_key: np.ndarray = r_part) -> None:
-        left = pd.DataFrame({"k": r_key, "part": r_part_of_key})[r_key >= 0].drop_duplicates()
-        right = pd.DataFrame({"k": c_key, "rec": c_pos})[c_key >= 0]
-        pulls.append(left.merge(right, on="k")[["part", "rec"]])
+        ok = r_key >= 0
+        wanted = np.unique(r_key[ok] * n_parts + r_part_of_key[ok])     # (key, partition), once
+        keyed = pd.DataFrame({"k": wanted // n_parts, "part": wanted % n_parts})
+        right = pd.DataFrame({"k": c_key[c_key >= 0], "rec": c_pos[c_key >= 0]})
+        found = keyed.merge(right, on="k")
+        pulls.append(found["part"].to_numpy(np.int64) * len(C.nid) + found["rec"].to_numpy(np.int64))
 
-    r_nid, c_nid = _ids_to_int(rows["national_id"]), _ids_to_int(recs["identity_id"])
-    pull(r_nid, c_nid)
-    unknown = np.flatnonzero((r_nid >= 0) & ~np.isin(r_nid, c_nid))
-    at, variants = _id_variants(r_nid[unknown])
-    pull(variants, c_nid, r_part[unknown][at])
+    pull(R.nid, C.nid)
+    unknown = np.flatnonzero((R.nid >= 0) & ~pd.Series(R.nid).isin(C.nid).to_numpy())
+    at, variants = _id_variants(R.nid[unknown])
+    pull(variants, C.nid, r_part[unknown][at])
+    pull(np.where((R.name >= 0) & (R.year > 0), R.name.astype(np.int64) * 10_000 + R.year, -1),
+         np.where((C.name >= 0) & (C.year > 0), C.name.astype(np.int64) * 10_000 + C.year, -1))
+    pull(R.phone.astype(np.int64), C.phone.astype(np.int64))
+    if forced is not None and len(forced):
+        fr, fc = forced["row"].to_numpy(np.int64), forced["rec"].to_numpy(np.int64)
+        pulls.append(r_part[fr] * len(C.nid) + fc)
 
-    (r_name, c_name), _ = _codes(rows["name_key"], recs["name_key"])
-    (r_date, c_date), dates = _codes(rows["birth_date"], recs["birth_date"])
-    year_of = np.array([int(d[:4]) if d[:4].isdigit() else 0 for d in dates] + [0], dtype=np.int64)
-
-    def name_year(name: np.ndarray, date: np.ndarray) -> np.ndarray:   # as the rule reads the year
-        year = year_of[date]
-        return np.where((name >= 0) & (year > 0), name.astype(np.int64) * 10_000 + year, -1)
-    pull(name_year(r_name, r_date), name_year(c_name, c_date))
-    (r_phone, c_phone), _ = _codes(rows["phone"], recs["phone"])
-    pull(r_phone, c_phone)
-    if decisions is not None and len(decisions):
-        asked = pd.DataFrame({"person_key": rows["person_key"].to_numpy(), "part": r_part}).merge(
-            decisions[["person_key", "identity_id"]], on="person_key")
-        (r_dec, c_dec), _ = _codes(asked["identity_id"], recs["identity_id"])
-        pull(r_dec, c_dec, asked["part"].to_numpy(np.int64))
-
-    both = pd.concat(pulls, ignore_index=True).drop_duplicates().sort_values(["part", "rec"])
-    recs_of = dict(iter(both.groupby("part")["rec"]))
-    return [Partition(rows=np.flatnonzero(r_part == p), recs=recs_of[p].to_numpy(np.int64))
+    both = np.unique(np.concatenate(pulls))          # sorted by partition, then record
+    part_of, rec_of = both // len(C.nid), both % len(C.nid)
+    starts = np.searchsorted(part_of, np.arange(n_parts + 1))
+    return [Partition(rows=np.flatnonzero(r_part == p), recs=rec_of[starts[p]:starts[p + 1]])
             for p in np.unique(r_part)]
 
 
-def _partition_inputs(part: Partition, rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray,
-                      decisions: pd.DataFrame | None) -> tuple:
-    """What a partition's worker needs (``rows``, ``recs``: ROW_COLUMNS, REC_COLUMNS only: it is
-    pickled to the worker)."""
-    p_rows = rows.iloc[part.rows].reset_index(drop=True)
-    p_recs = recs.iloc[part.recs].reset_index(drop=True)
-    if decisions is not None and len(decisions):
-        decisions = decisions[decisions["person_key"].isin(p_rows["person_key"])]
-    return p_rows, p_recs, shares[part.recs], decisions
+def _local(pairs: pd.DataFrame, part: Partition) -> pd.DataFrame:
+    """Pairs of whole-run positions → the partition's positions (pairs outside it dropped)."""
+    row, rec = pairs["row"].to_numpy(np.int64), pairs["rec"].to_numpy(np.int64)
+    r = np.searchsorted(part.rows, row)
+    c = np.searchsorted(part.recs, rec)
+    inside = (r < len(part.rows)) & (c < len(part.recs))
+    inside[inside] = (part.rows[r[inside]] == row[inside]) & (part.recs[c[inside]] == rec[inside])
+    return pd.DataFrame({"row": r[inside], "rec": c[inside]})
 
 
-def partition_m_counts(rows, recs, shares, decisions, s: Settings = SETTINGS) -> dict[str, np.ndarray]:
+def partition_m_counts(R: Side, C: Side, tables: Tables, shares, usable, banned, forced,
+                       s: Settings = SETTINGS) -> dict[str, np.ndarray]:
     """A partition's share of the national m counts (first of a partitioned linkage's two passes):
     only the pairs of ``M_RULES`` are compared, the only ones these counts select."""
-    return m_counts(_compared(rows, recs, shares, decisions, s, M_RULES)[3], s)
+    return m_counts(_compared(R, C, tables, shares, usable, banned, forced, s, M_RULES), s)
 
 
-def partition_best(rows, recs, shares, decisions, weights: dict, s: Settings = SETTINGS) -> pd.DataFrame:
+def partition_best(R: Side, C: Side, tables: Tables, shares, usable, banned, forced, weights: dict,
+                   s: Settings = SETTINGS) -> pd.DataFrame:
     """A partition's decisions with the national weights: BEST_COLUMNS by the partition's row
     position, ``rec`` by the partition's record position (second pass)."""
-    R, C, _, levels, forced = _compared(rows, recs, shares, decisions, s)
+    levels = _compared(R, C, tables, shares, usable, banned, forced, s)
     return _decided(R, C, levels, forced, weights, s)[BEST_COLUMNS]
-
-
-def sampled_u_counts(rows: pd.DataFrame, recs: pd.DataFrame, shares: np.ndarray, s: Settings = SETTINGS) -> dict:
-    """``u_counts`` of the whole run's ``random_pairs`` from only the sampled people, row i paired
-    with record i: the levels of a pair depend on its two people alone."""
-    zeros = np.zeros(len(rows), np.int64)
-    R, C, tables = _sides(rows, recs, zeros, zeros)
-    same = pd.DataFrame({"row": np.arange(len(rows)), "rec": np.arange(len(recs))})
-    return u_counts(R, C, same, tables, shares, s)
 
 
 def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
@@ -758,45 +752,44 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
 
     ``partitions`` (ward_code → partition, ``ward_partitions``; issue 15): link partition by
     partition, each against its own wards' records and a keyed extract of the others
-    (``plan_partitions``), with national term frequencies, national m/u (a first pass adds up
-    each partition's ``m_counts``) and the national rule on taken records: the links are the
-    whole linkage's, row for row. ``submit(fn, *args)`` → a future runs a partition's pass
-    (an executor's ``submit``; default: here, one after another)."""
+    (``plan_partitions``), with the run's codes, national term frequencies, national m/u (a first
+    pass adds up each partition's ``m_counts``) and the national rule on taken records: the
+    links are the whole linkage's, row for row. ``submit(fn, *args)`` → a future runs a
+    partition's pass (an executor's ``submit``; default: here, one after another)."""
     index = rows.index
     rows = rows.reset_index(drop=True)
     recs = recs.reset_index(drop=True)
-    shares = name_shares(recs)
+    R, C, tables, shares, usable = _national(rows, recs)
+    banned, forced = decision_pairs(rows, recs, decisions, usable)
     if partitions is None:
-        R, C, tables, levels, forced = _compared(rows, recs, shares, decisions, s)
+        levels = _compared(R, C, tables, shares, usable, banned, forced, s)
         if weights is None:
             weights = estimate_weights(R, C, levels, tables, shares, s)
         best = _decided(R, C, levels, forced, weights, s)
-        del R, C, tables, levels, forced
+        del levels
     else:
-        best, weights = _linked_by_partition(rows, recs, shares, decisions, weights, partitions, s, submit)
+        best, weights = _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights,
+                                             partitions, s, submit)
     best = _taken_rule(best, len(recs))
     return _result(best, rows, recs, index, weights, s)
 
 
-def _linked_by_partition(rows, recs, shares, decisions, weights, partitions, s, submit):
-    plan = plan_partitions(rows, recs, partitions, decisions)
-    slim_rows, slim_recs = rows[[c for c in ROW_COLUMNS if c in rows]], recs[REC_COLUMNS]
-    inputs = [_partition_inputs(part, slim_rows, slim_recs, shares, decisions) for part in plan]
+def _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights, partitions, s, submit):
+    plan = plan_partitions(R, C, tables, partitions, forced)
 
     def each(fn, *extra):
-        futures = [(part, _submit(submit, fn, *args, *extra, s)) for part, args in zip(plan, inputs)]
+        futures = [(part, _submit(submit, fn, R.take(part.rows), C.take(part.recs), tables, shares[part.recs],
+                                  usable[part.rows], _local(banned, part), _local(forced, part), *extra, s))
+                   for part in plan]
         for part, future in futures:
             yield part, future.result()
 
     if weights is None:
-        if estimable(len(rows), len(recs)):
-            pairs = random_pairs(len(rows), len(recs))
-            ri, ci = pairs["row"].to_numpy(), pairs["rec"].to_numpy()
-            u = _submit(submit, sampled_u_counts, rows[SIDE_COLUMNS].iloc[ri].reset_index(drop=True),
-                        recs[REC_COLUMNS].iloc[ci].reset_index(drop=True), shares[ci], s)
+        if estimable(len(R.nid), len(C.nid)):
             counted = [counts for _, counts in each(partition_m_counts)]
             total = {f: sum(counts[f] for counts in counted) for f in ESTIMATED}
-            weights = weights_from(total, u.result(), len(recs), s)
+            weights = weights_from(total, u_counts(R, C, random_pairs(len(R.nid), len(C.nid)), tables, shares, s),
+                                   len(C.nid), s)
         else:
             weights = default_weights(s)
     parts = []
@@ -806,7 +799,7 @@ def _linked_by_partition(rows, recs, shares, decisions, weights, partitions, s, 
         best["rec"] = np.where(has, part.recs[np.where(has, local, 0).astype(np.int64)], np.nan)
         best.index = part.rows
         parts.append(best)
-    best = pd.concat(parts).reindex(range(len(rows))) if parts else pd.DataFrame(columns=BEST_COLUMNS)
+    best = pd.concat(parts).reindex(range(len(R.nid))) if parts else pd.DataFrame(columns=BEST_COLUMNS)
     return best, weights
 
 

@@ -5,7 +5,8 @@ costs a minute or more. Either stage hands its files to one process per core onc
 enough work to pay for starting them (about a second); a city or a test runs in-process.
 
 Within ``distributed(executor)`` (the flow on a Dask cluster, issue 15) every stage hands its
-work to that executor instead, whatever its size: reading is partitioned by file, reports by ward.
+work to that executor instead, whatever its size: reading is partitioned by file, linkage by
+whole wards (``distributed_executor``), reports by ward.
 """
 
 from __future__ import annotations
