@@ -691,7 +691,7 @@ def plan_partitions(R: Side, C: Side, tables: Tables, part_of_ward: pd.Series,
 
     def pull(r_key: np.ndarray, c_key: np.ndarray, r_part_of_key: np.ndarray = r_part) -> None:
         ok = r_key >= 0
-        wanted = np.unique(r_key[ok] * n_parts + r_part_of_key[ok])     # (key, partition), once
+        wanted = _sorted_unique(r_key[ok] * n_parts + r_part_of_key[ok])     # (key, partition), once
         keyed = pd.DataFrame({"k": wanted // n_parts, "part": wanted % n_parts})
         right = pd.DataFrame({"k": c_key[c_key >= 0], "rec": c_pos[c_key >= 0]})
         found = keyed.merge(right, on="k")
@@ -708,11 +708,17 @@ def plan_partitions(R: Side, C: Side, tables: Tables, part_of_ward: pd.Series,
         fr, fc = forced["row"].to_numpy(np.int64), forced["rec"].to_numpy(np.int64)
         pulls.append(r_part[fr] * len(C.nid) + fc)
 
-    both = np.unique(np.concatenate(pulls))          # sorted by partition, then record
+    both = _sorted_unique(np.concatenate(pulls))     # by partition, then record
     part_of, rec_of = both // len(C.nid), both % len(C.nid)
     starts = np.searchsorted(part_of, np.arange(n_parts + 1))
     return [Partition(rows=np.flatnonzero(r_part == p), recs=rec_of[starts[p]:starts[p + 1]])
             for p in np.unique(r_part)]
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """np.unique by sort and neighbour test: its hash path is several times slower on these keys."""
+    a = np.sort(a)
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 
 
 def _local(pairs: pd.DataFrame, part: Partition) -> pd.DataFrame:
