@@ -347,6 +347,9 @@ def _print_split(cmd: dict, stages: dict) -> None:
     _line("  summary, log drain, server stop", f"{t['stopped'] - t['flow_done']:.2f} s")
     prefect = max(0.0, t["api_ready"] - t["checked"]) + (flow - ours) + (t["stopped"] - t["flow_done"])
     _line("  ours / Prefect's", f"{wall - prefect:.2f} s / {prefect:.2f} s")
+    peaks = t.get("stage_peaks_mb") or {}
+    if peaks:
+        _line("  flow process's peak after each stage", ", ".join(f"{k} {v:,.0f}" for k, v in peaks.items()) + " MB")
 
 
 def _score_links(rows: pd.DataFrame, links: pd.DataFrame, truth: pd.DataFrame) -> dict:

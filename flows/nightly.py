@@ -32,6 +32,9 @@ from reports.workbooks import Extras, write_human_reports
 
 # Peak memory (MB) of each Dask worker in this process's last flow run on a Dask task runner.
 WORKER_PEAKS_MB: dict[str, float] = {}
+# This process's peak memory (MB, a high-water mark) at the end of each stage of its last flow
+# run: where it rises is the stage that set the peak (issue 15).
+STAGE_PEAKS_MB: dict[str, float] = {}
 
 
 class StageFailed(RuntimeError):
@@ -85,7 +88,8 @@ def validate_task(data):
 def link_task(prepared, decisions):
     linked = stages.link_rows(prepared, decisions)
     counts = linked.links["match_status"].value_counts().to_dict()
-    get_run_logger().info("link: %s", {k: int(v) for k, v in counts.items()})
+    get_run_logger().info("link: %s, in %d partition(s)", {k: int(v) for k, v in counts.items()},
+                          linked.links.attrs.get("partitions", 1))
     return linked
 
 
@@ -136,11 +140,14 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, campaign: str | No
     seconds: dict[str, float] = {}
     clock = time.perf_counter()
 
+    STAGE_PEAKS_MB.clear()
+
     def lap(stage: str) -> None:
         nonlocal clock
         now = time.perf_counter()
         seconds[stage] = now - clock
         clock = now
+        STAGE_PEAKS_MB[stage] = parallel.peak_rss_mb()
 
     tag = _tag_with_warehouse(db)
     with warehouse.run_lock(db), _partitions(), parallel.kept_pools():

@@ -751,7 +751,8 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
          partitions: pd.Series | None = None, submit=None) -> pd.DataFrame:
     """rows (matchers.records.normalize_rows) × recs (normalize_identity) → one result per row:
     match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
-    the best pair's comparison levels (id, name, dob, gender, phone, ward, household).
+    the best pair's comparison levels (id, name, dob, gender, phone, ward, household); its
+    ``attrs``: ``weights`` (the m/u log-weights used), ``partitions`` (how many).
     ``decisions`` (person_key, identity_id, decision) are people's review conclusions.
     ``weights``: m/u log-weights to use instead of estimating them from these rows (another
     linkage's ``attrs['weights']``: cadres and staff are linked with the households' model).
@@ -773,11 +774,14 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
             weights = estimate_weights(R, C, levels, tables, shares, s)
         best = _decided(R, C, levels, forced, weights, s)
         del levels
+        count = 1
     else:
-        best, weights = _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights,
-                                             partitions, s, submit)
+        best, weights, count = _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights,
+                                                    partitions, s, submit)
     best = _taken_rule(best, len(recs))
-    return _result(best, rows, recs, index, weights, s)
+    out = _result(best, rows, recs, index, weights, s)
+    out.attrs["partitions"] = count
+    return out
 
 
 def _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights, partitions, s, submit):
@@ -806,7 +810,7 @@ def _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights, 
         best.index = part.rows
         parts.append(best)
     best = pd.concat(parts).reindex(range(len(R.nid))) if parts else pd.DataFrame(columns=BEST_COLUMNS)
-    return best, weights
+    return best, weights, len(plan)
 
 
 class _Done:

@@ -113,8 +113,8 @@ def decisions_for_run(inbox: Inbox, rows: pd.DataFrame,
     return both.drop_duplicates(["person_key", "identity_id"], keep="last").reset_index(drop=True), new
 
 
-# Listed rows per linkage partition on a cluster (issue 15): a province of ~1.5M rows makes ~7
-# partitions of whole wards, each a worker's task of ~1 GB at most; a city makes one.
+# Listed rows per linkage partition (issue 15): a province of ~1.5M rows makes ~7 partitions of
+# whole wards, each a worker's task of ~1.1 GB at most; a city is linked whole.
 PARTITION_ROWS = 250_000
 
 
@@ -125,15 +125,19 @@ def partition_rows() -> int:
 
 
 def link_rows(prepared: Prepared, decisions: pd.DataFrame | None = None) -> Linked:
-    """Household rows, then cadre and staff rows, linked to the export (matchers.linkage). Within
-    ``parallel.distributed`` (``reconcile run --dask``) the household rows are linked by
-    partitions of whole wards (``partition_rows``) on the cluster's workers, with the same links."""
-    cluster = parallel.distributed_executor()
-    if cluster is None:
-        links = link(prepared.rows, prepared.recs, SETTINGS, decisions)
+    """Household rows, then cadre and staff rows, linked to the export (matchers.linkage). More
+    household rows than ``partition_rows``, or within ``parallel.distributed`` (``reconcile run
+    --dask``), are linked by partitions of whole wards on the process pool (the cluster's
+    workers), with the same links: the pairs, the biggest part of a linkage's memory, are then
+    held a partition at a time by the workers, not the whole run's by this process."""
+    rows, recs = prepared.rows, prepared.recs
+    size = partition_rows()
+    if parallel.distributed_executor() is None and len(rows) <= size:
+        links = link(rows, recs, SETTINGS, decisions)
     else:
-        links = link(prepared.rows, prepared.recs, SETTINGS, decisions, submit=cluster.submit,
-                     partitions=ward_partitions(prepared.rows, prepared.recs, partition_rows()))
+        with parallel.process_pool(parallel.worker_count(True)) as pool:
+            links = link(rows, recs, SETTINGS, decisions, partitions=ward_partitions(rows, recs, size),
+                         submit=pool.submit if pool is not None else None)
     links.loc[prepared.rows["invalid"].to_numpy(), ["match_status", "identity_id", "method"]] = ["invalid", "", ""]
     # cadres and staff with the households' model: the same comparison levels and m/u weights
     people = link_people(prepared.people, prepared.recs, links.attrs.get("weights"))

@@ -117,3 +117,24 @@ def test_linkage_by_partitions_of_wards_is_the_whole_linkage(small_city):
     assert (row_part[linked] != rec_part[whole["rec"].to_numpy()[linked].astype(int)]).sum() > 10
     for found_by in (with_typo, with_phone):   # their best candidate is still their own record
         assert list(whole.loc[found_by, "rec"]) == list(before.loc[found_by, "rec"])
+
+
+def test_a_run_bigger_than_a_partition_is_linked_by_partitions_with_the_same_links(small_city, monkeypatch):
+    """The link stage switches to partitions of whole wards past RECONCILE_PARTITION_ROWS rows
+    (here every ward; RECONCILE_WORKERS=1: one after another in this process): households,
+    cadres and staff get the same links as linked whole."""
+    import pandas as pd
+
+    from reconcile import stages
+
+    data = stages.read(str(small_city / "inbox"))
+    prep = stages.validate_and_normalize(data)
+    whole = stages.link_rows(prep)
+    monkeypatch.setenv("RECONCILE_PARTITION_ROWS", "1")
+    monkeypatch.setenv("RECONCILE_WORKERS", "1")
+    by_partition = stages.link_rows(prep)
+    assert whole.links.attrs["partitions"] == 1
+    assert by_partition.links.attrs["partitions"] == prep.rows["ward_code"].nunique() >= 2
+    pd.testing.assert_frame_equal(by_partition.links, whole.links)
+    pd.testing.assert_frame_equal(by_partition.people, whole.people)
+    assert by_partition.links.attrs["weights"] == whole.links.attrs["weights"]
