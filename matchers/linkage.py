@@ -14,6 +14,10 @@
 
 Internally every field is an integer code per pair (level index, -1 = missing): the hot path
 is numpy over a few hundred thousand pairs, not Python over strings.
+
+A big run is linked by partitions of whole wards (``link(partitions=...)``, issue 15), each on
+the run's codes with a keyed extract of the records elsewhere, national term frequencies and m/u
+(two passes) and step 4's taken records settled on the whole run: the same links, row for row.
 """
 
 from __future__ import annotations
