@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import gzip
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,14 +43,24 @@ def _open(path: Path):
 
 
 def peek_export_date(path: Path) -> str:
-    """NGAY_XUAT of the first data row, without reading the whole file."""
+    """NGAY_XUAT (YYYY-MM-DD, CONTRACT §1.1) of the first data row, without reading the whole
+    file. Raises IdentityExportError (its message in Vietnamese, for the file ledger) for a file
+    that is not an export, holds no record, or whose NGAY_XUAT is not such a date: the run cannot
+    date itself from it."""
     with _open(path) as fh:
         reader = csv.reader(fh)
         header = next(reader, None)
         if not header or "SO_DINH_DANH" not in header or "NGAY_XUAT" not in header:
             raise IdentityExportError(f"{path.name}: không phải tệp xuất từ hệ thống định danh (thiếu cột).")
         first = next(reader, None)
-        return first[header.index("NGAY_XUAT")] if first else ""
+        if not first:
+            raise IdentityExportError(f"{path.name}: tệp xuất không có bản ghi nào.")
+        date = first[header.index("NGAY_XUAT")].strip() if len(first) > header.index("NGAY_XUAT") else ""
+        try:
+            dt.date.fromisoformat(date)
+        except ValueError:
+            raise IdentityExportError(f"{path.name}: ngày xuất (NGAY_XUAT) không phải ngày dạng YYYY-MM-DD.") from None
+        return date
 
 
 def choose_export(files: list[ExportFile]) -> ExportFile:

@@ -167,6 +167,9 @@ def read_inbox(root: Path) -> Inbox:
         except (IdentityExportError, OSError, UnicodeDecodeError, EOFError) as exc:
             reject(e, str(exc) if isinstance(exc, IdentityExportError) else "Không đọc được tệp xuất.")
     if not candidates:
+        refused = [e["reason"] for e in ledger if e["kind"] == "identity" and e["status"] == "rejected"]
+        if refused:   # named with why, so the operator knows which file to ask for again
+            raise InboxError(f"no usable identity export in {root}/identity: {' '.join(refused)}")
         raise InboxError(f"no identity export in {root}/identity (expected *.csv or *.csv.gz)")
     chosen = choose_export(candidates)
     for e in ledger:

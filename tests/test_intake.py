@@ -157,6 +157,26 @@ def test_newest_export_wins(tmp_path):
     assert data.export["export_date"] == "2023-10-25"
 
 
+def test_an_export_without_records_or_without_a_date_is_rejected_saying_why(tmp_path):
+    """Beside a good export, an empty one and one dated 25/10/2023 are rejected with their reason
+    (they used to crash the read stage with a bare ValueError); alone, they stop the run in one
+    line that names the file and what is wrong with it."""
+    inbox = minimal_inbox(tmp_path / "inbox")
+    good = (inbox / "identity" / "export.csv").read_text(encoding="utf-8")
+    (inbox / "identity" / "z_empty.csv").write_text(good.splitlines()[0] + "\n", encoding="utf-8")
+    (inbox / "identity" / "z_undated.csv").write_text(good.replace("2023-10-25", "25/10/2023"), encoding="utf-8")
+    data = read_inbox(inbox)
+    assert data.export["source"] == "identity/export.csv"
+    reasons = {r["source"]: r["reason"] for r in data.rejected}
+    assert "không có bản ghi" in reasons["identity/z_empty.csv"]
+    assert "NGAY_XUAT" in reasons["identity/z_undated.csv"]
+
+    (inbox / "identity" / "export.csv").unlink()
+    (inbox / "identity" / "z_undated.csv").unlink()
+    with pytest.raises(InboxError, match="no usable identity export .*z_empty.csv: tệp xuất không có bản ghi nào"):
+        read_inbox(inbox)
+
+
 def test_blank_template_is_read_back_after_a_person_fills_it(tmp_path):
     import openpyxl
 
