@@ -235,20 +235,13 @@ def _partitioned_linkage(prepared, results: dict, partition_counts: tuple[int, .
             t0 = time.perf_counter()
             by_part = link(prepared.rows, prepared.recs, SETTINGS, partitions=parts, submit=pool.submit)
             part_s = time.perf_counter() - t0
-            peaks = [_vm_hwm_mb(pid) for pid in list(pool._processes)]   # the bench's own look inside
+            peaks = [parallel.peak_rss_mb(pid) for pid in list(pool._processes)]   # the bench's own look inside
         same = by_part.equals(whole) and by_part.attrs["weights"] == whole.attrs["weights"]
         results["link_partitioned"]["by_count"][int(parts.nunique())] = {
             "seconds": part_s, "identical": same, "worker_peaks_mb": peaks}
         _line(f"{parts.nunique()} partitions, two passes, {workers} processes",
               f"{part_s:.2f} s ({part_s / whole_s:.2f}x the whole), identical: {'yes' if same else 'NO'}, "
               f"peak per process {', '.join(f'{p:,.0f}' for p in peaks)} MB")
-
-
-def _vm_hwm_mb(pid: int) -> float:
-    for line in open(f"/proc/{pid}/status", encoding="ascii"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def _store_writers(db: str, data, linked, as_of: dt.date, results: dict) -> None:

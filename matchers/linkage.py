@@ -317,9 +317,15 @@ def _unique_pairs(key: np.ndarray, n_recs: int) -> pd.DataFrame:
     """Distinct (row, rec) from their ``_pair_key``s, sorted by row then rec: each row's
     candidates are one run, which is what lets ``decide`` find the best two per row without
     sorting by weight. Sorts ``key`` in place."""
-    key.sort()  # sort + neighbour test: np.unique's hash path is several times slower here
-    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
+    key = _sorted_unique(key)
     return pd.DataFrame({"row": key // (n_recs + 1), "rec": key % (n_recs + 1)})
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """The distinct values of ``a``, ascending; sorts ``a`` in place. Sort and neighbour test:
+    np.unique's hash path is several times slower on these int64 keys."""
+    a.sort()
+    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 
 
 # ------------------------------------------------------------------ comparison
@@ -717,12 +723,6 @@ def plan_partitions(R: Side, C: Side, tables: Tables, part_of_ward: pd.Series,
     starts = np.searchsorted(part_of, np.arange(n_parts + 1))
     return [Partition(rows=np.flatnonzero(r_part == p), recs=rec_of[starts[p]:starts[p + 1]])
             for p in np.unique(r_part)]
-
-
-def _sorted_unique(a: np.ndarray) -> np.ndarray:
-    """np.unique by sort and neighbour test: its hash path is several times slower on these keys."""
-    a = np.sort(a)
-    return a[np.r_[True, a[1:] != a[:-1]]] if len(a) else a
 
 
 def _local(pairs: pd.DataFrame, part: Partition) -> pd.DataFrame:

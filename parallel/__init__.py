@@ -20,12 +20,19 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 MAX_WORKERS = 8
 
 
+def env_count(name: str) -> int | None:
+    """A count a user set in the environment variable ``name`` (at least 1), or None if unset or
+    not a number."""
+    forced = os.environ.get(name, "").strip()
+    return max(1, int(forced)) if forced.isdigit() else None
+
+
 def worker_count(enough_work: bool) -> int:
     """RECONCILE_WORKERS if set (1 = this process alone), else one per core when there is
     enough work, else 1."""
-    forced = os.environ.get("RECONCILE_WORKERS", "").strip()
-    if forced.isdigit():
-        return max(1, int(forced))
+    forced = env_count("RECONCILE_WORKERS")
+    if forced is not None:
+        return forced
     return max(1, min(os.cpu_count() or 1, MAX_WORKERS)) if enough_work else 1
 
 
@@ -65,16 +72,19 @@ def kept_pools():
             pool.shutdown(wait=True, cancel_futures=True)
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (MB): VmHWM, which belongs to the program now running;
-    getrusage's maxrss also counts the pages a spawned process was forked with (a flow's worker,
-    a bench's command), so it is only the fallback where /proc is missing."""
+def peak_rss_mb(pid: int | None = None) -> float:
+    """Peak resident memory (MB) of this process, or of process ``pid`` (NaN if it cannot be
+    read): VmHWM, which belongs to the program now running; getrusage's maxrss also counts the
+    pages a spawned process was forked with (a flow's worker, a bench's command), so it is only
+    this process's fallback where /proc is missing."""
     try:
-        for line in open("/proc/self/status", encoding="ascii"):
+        for line in open(f"/proc/{pid or 'self'}/status", encoding="ascii"):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass
+    if pid is not None:
+        return float("nan")
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -18,10 +18,10 @@ from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
 from findings.progress import cadre_progress, group_figures, household_members, records_by_id, unit_results
 from findings.units import cadre_groups
 from intake.inbox import Inbox, read_inbox
-import parallel
 from matchers.linkage import SETTINGS, link, ward_partitions
 from matchers.people import link_people, people_rows
 from matchers.records import normalize_identity, normalize_rows
+import parallel
 from reports.machine import CODES, matches_frame, sort_findings, write_run_folder
 from schemas import AssignmentRows, StaffRows, validate_identity, validate_rows, validate_units
 
@@ -120,8 +120,7 @@ PARTITION_ROWS = 250_000
 
 def partition_rows() -> int:
     """``$RECONCILE_PARTITION_ROWS`` if set, else ``PARTITION_ROWS``."""
-    forced = os.environ.get("RECONCILE_PARTITION_ROWS", "").strip()
-    return max(1, int(forced)) if forced.isdigit() else PARTITION_ROWS
+    return parallel.env_count("RECONCILE_PARTITION_ROWS") or PARTITION_ROWS
 
 
 def link_rows(prepared: Prepared, decisions: pd.DataFrame | None = None) -> Linked:

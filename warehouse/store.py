@@ -404,7 +404,8 @@ def _load_results(conn: sa.Connection, data: RunData, run_key: int) -> None:
 STAGING = "~"
 
 
-def _drop_staged(conn: sa.Connection, run_keys: list[int]) -> None:
+def _drop_runs(conn: sa.Connection, run_keys: list[int]) -> None:
+    """Runs and every row of theirs (their notices must have moved or gone first)."""
     for key in run_keys:
         _delete_run_rows(conn, key)
         conn.execute(sa.delete(Run.__table__).where(Run.__table__.c.id == key))
@@ -423,7 +424,7 @@ def _store_staged(engine: sa.Engine, data: RunData, values: dict, writers: int) 
     runs = Run.__table__
     with write_connection(engine) as conn, conn.begin():
         conn.exec_driver_sql(STORE_LOCK)
-        _drop_staged(conn, list(conn.execute(sa.select(runs.c.id).where(
+        _drop_runs(conn, list(conn.execute(sa.select(runs.c.id).where(
             runs.c.status == "failed", runs.c.run_id.contains(STAGING, autoescape=True))).scalars()))
         staged = RunData(**{**data.__dict__, "run_id": f"{data.run_id}{STAGING}{uuid4().hex[:8]}"})
         run_key = _put_run(conn, staged, {**values, "status": "failed",
@@ -443,13 +444,13 @@ def _store_staged(engine: sa.Engine, data: RunData, values: dict, writers: int) 
             if older is not None:   # the same inbox and date again: replaced, its notices kept
                 notices = Notice.__table__
                 conn.execute(sa.update(notices).where(notices.c.run_key == older).values(run_key=run_key))
-                _drop_staged(conn, [older])
+                _drop_runs(conn, [older])
             conn.execute(sa.update(runs).where(runs.c.id == run_key).values(run_id=data.run_id, **values))
             _load_results(conn, data, run_key)
     except BaseException:
         try:
             with write_connection(engine) as conn, conn.begin():
-                _drop_staged(conn, [run_key])
+                _drop_runs(conn, [run_key])
         except _DB_ERRORS:
             pass   # the next store drops it (step 1)
         raise
