@@ -8,7 +8,6 @@ linked; nothing here is read from a list's own claims. Shapes are given per func
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import numpy as np
 import pandas as pd
@@ -95,12 +94,16 @@ def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, cam
     out["not_listed"] = out["eligible"] - out["listed"]
     out["rate"] = np.round(out["activated"] / out["eligible"].clip(lower=1), 4)
 
-    def finished(frame: pd.DataFrame):
-        need = math.ceil(campaign.done_rate * len(frame) - 1e-9)
-        days = frame.loc[frame["activated"], "activated_on"].sort_values()
-        return days.iloc[need - 1] if need and len(days) >= need else pd.NaT
-
-    out["finished_on"] = g[["activated", "activated_on"]].apply(finished) if len(res) else pd.Series(dtype="datetime64[ns]")
+    # finished_on: the need-th activation day of the group, need = ceil(done_rate × eligible);
+    # by one sort and a rank within each group (a per-group apply took ~6 s for a province's groups)
+    need = np.ceil(campaign.done_rate * out["eligible"] - 1e-9).astype(np.int64)
+    days = res.loc[res["activated"], ["ward_code", "group_no", "activated_on"]].sort_values("activated_on",
+                                                                                          kind="stable")
+    nth = days.assign(k=days.groupby(["ward_code", "group_no"], sort=False).cumcount() + 1)
+    nth = nth.set_index(["ward_code", "group_no", "k"])["activated_on"]
+    key = pd.MultiIndex.from_arrays([out.index.get_level_values(0), out.index.get_level_values(1), need])
+    out["finished_on"] = nth.reindex(key).to_numpy() if len(res) else pd.Series(dtype="datetime64[ns]")
+    out.loc[need.to_numpy() < 1, "finished_on"] = pd.NaT
     return out.reset_index()
 
 

@@ -99,13 +99,13 @@ def _ward_context(d: NoticeData, u) -> dict:
             "annex": annex, "annex_note": "" if annex else "Chưa có danh sách phân công cán bộ phụ trách."}
 
 
-def _agency_context(d: NoticeData, u, mask: bool, rec: pd.DataFrame) -> dict:
-    staff = d.people[(d.people["kind"] == "staff") & (d.people["unit_code"] == u.unit_code)]
+def _agency_context(u, mask: bool, rec: pd.DataFrame, staff: pd.DataFrame, waiting_members: pd.DataFrame) -> dict:
+    """staff: the agency's staff rows (people); waiting_members: its staff's household members
+    eligible and not activated (households)."""
     found = staff[staff["identity_id"] != ""].drop_duplicates("identity_id")
     status = found["identity_id"].map(rec["status"]).fillna("")
     waiting = found[status != "activated"]
-    h = d.households[(d.households["kind"] == "staff") & (d.households["unit_code"] == u.unit_code)
-                     & d.households["eligible"] & ~d.households["activated"]].drop_duplicates("identity_id")
+    h = waiting_members.drop_duplicates("identity_id")
     show = mask_id if mask else (lambda s: s)
     annex = [{"cells": [str(i), rec["name"].get(p.identity_id, p.name), vi_date(rec["birth_date"].get(p.identity_id, "")),
                         show(p.identity_id), "Cán bộ, nhân viên của đơn vị",
@@ -146,6 +146,11 @@ def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.
     base = _base(d)
     staff_ids = set(d.people.loc[d.people["kind"] == "staff", "identity_id"])
     rec = records_by_id(d.recs[d.recs["identity_id"].isin(staff_ids)])
+    # split once by agency (a province has ~400 agencies: filtering the whole frames per agency took 10 s)
+    staff = d.people[d.people["kind"] == "staff"]
+    hh = d.households
+    waiting = hh[(hh["kind"] == "staff") & hh["eligible"] & ~hh["activated"]]
+    staff_of, waiting_of = (dict(tuple(f.groupby("unit_code", sort=False))) for f in (staff, waiting))
     written, jobs = [], []
     for u in d.units.itertuples():
         if u.unit_kind == "ward":
@@ -153,7 +158,8 @@ def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.
                 continue
             ctx, sub = _ward_context(d, u), "phuong_xa"
         else:
-            ctx, sub = _agency_context(d, u, mask, rec), "co_quan"
+            ctx, sub = _agency_context(u, mask, rec, staff_of.get(u.unit_code, staff.iloc[:0]),
+                                       waiting_of.get(u.unit_code, waiting.iloc[:0])), "co_quan"
         out = folder / "thong_bao" / sub / f"{u.unit_code}_{slug(u.unit_name)[:60]}.docx"
         out.parent.mkdir(parents=True, exist_ok=True)
         jobs.append((str(template), {**base, **ctx}, str(out)))
