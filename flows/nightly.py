@@ -114,11 +114,14 @@ def store_task(db: str, run: "warehouse.RunData"):
 
 @_task("report")
 def report_task(out: str, run_id: str, found, summary, data, linked, extras) -> str:
-    def human(folder: Path) -> None:
+    def human(folder: Path, machine) -> None:
+        def meanwhile() -> None:   # the CSVs and the notices, while the pool writes the ward workbooks
+            machine()
+            write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
+                                             summary, extras.campaign))
         # both take the run's kept pool (parallel.kept_pools): the read stage's warm workers
-        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras)
-        write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
-                                         summary, extras.campaign))
+        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras,
+                            meanwhile=meanwhile)
 
     path = stages.write_outputs(out, run_id, found.matches, found.findings, summary, extra=human,
                                 tables=stages.output_tables(found))

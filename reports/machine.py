@@ -71,15 +71,22 @@ def _csv(frame: pd.DataFrame, path: Path) -> None:
 def write_run_folder(out_root: Path, run_id: str, matches: pd.DataFrame, findings: pd.DataFrame,
                      summary: dict, extra=None, tables: dict[str, pd.DataFrame] | None = None) -> Path:
     """Write everything into <out>/.<run_id>.partial, then rename to <out>/<run_id>.
-    ``tables``: more CSVs by file name (units.csv, cadres.csv, ...). ``extra(folder)`` writes
-    the human reports into the same folder before the rename."""
+    ``tables``: more CSVs by file name (units.csv, cadres.csv, ...). ``extra(folder, machine)``
+    writes the human reports into the same folder before the rename and calls ``machine()``, which
+    writes the CSVs and summary.json, when it suits it (the flow: while its pool writes the ward
+    workbooks, so the CSVs take no wall time of their own); if it does not, they are written after."""
     out_root.mkdir(parents=True, exist_ok=True)
     _remove_stale(out_root)
     final = out_root / run_id
     tmp = out_root / f".{run_id}.partial"
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir()
-    try:
+    written = []
+
+    def machine() -> None:
+        if written:
+            return
+        written.append(True)
         _csv(matches, tmp / "matches.csv")
         f = findings.copy()
         f["row"] = pd.to_numeric(f["row"], errors="coerce").astype("Int64")
@@ -87,8 +94,11 @@ def write_run_folder(out_root: Path, run_id: str, matches: pd.DataFrame, finding
         (tmp / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         for name, frame in (tables or {}).items():
             _csv(frame, tmp / name)
+
+    try:
         if extra is not None:
-            extra(tmp)
+            extra(tmp, machine)
+        machine()
         pause_at("rename")
         if final.exists():  # the same inbox and date again: replace, never duplicate
             old = out_root / f".{run_id}.old"

@@ -41,9 +41,11 @@ class Extras:
 
 
 def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findings: pd.DataFrame,
-                        wards: pd.DataFrame, summary: dict, extras: Extras | None = None) -> None:
+                        wards: pd.DataFrame, summary: dict, extras: Extras | None = None, meanwhile=None) -> None:
     """The Vietnamese workbooks of a run in ``<folder>/bao_cao``: the city's, and one per ward
-    that has rows or findings. ``matches`` must be aligned with ``linked.rows``."""
+    that has rows or findings. ``matches`` must be aligned with ``linked.rows``. ``meanwhile()``,
+    if given, runs in this process while the pool writes the ward workbooks (the flow writes its
+    CSVs and notices there: a province's ward workbooks keep both cores busy for a minute or more)."""
     extras = extras or Extras()
     out = folder / "bao_cao"
     out.mkdir(exist_ok=True)
@@ -89,6 +91,8 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
                 write_ward(*job)
         futures = [pool.submit(write_ward, *job) for job in jobs] if pool else []
         _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings, extras)  # while the pool works
+        if meanwhile is not None:
+            meanwhile()
         for future in futures:
             future.result()
 

@@ -39,9 +39,10 @@ def _outputs(inbox: Path, out: Path) -> Path:
     found = stages.find(data, linked, as_of)
     summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {}, people=found.people)
 
-    def human(folder: Path) -> None:
+    def human(folder: Path, machine) -> None:
         write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary,
-                            Extras(found.units, found.cadres, found.households, groups=found.groups))
+                            Extras(found.units, found.cadres, found.households, groups=found.groups),
+                            meanwhile=machine)
         write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
                                          summary, Extras().campaign))
 
