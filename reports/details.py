@@ -34,8 +34,14 @@ def _heads(recs: pd.DataFrame) -> pd.Series:
     return pd.concat([head, first]).drop_duplicates("household_code").set_index("household_code")["name"]
 
 
-def _quarters(registry_groups: pd.DataFrame) -> dict:
-    return dict(zip(zip(registry_groups["ward_code"], registry_groups["group_no"]), registry_groups["quarter"]))
+def _quarter_of(ward_code: pd.Series, group_no: pd.Series, registry_groups: pd.DataFrame) -> np.ndarray:
+    """Each (ward_code, group_no)'s quarter in the registry ('' if none): one join, not a loop per
+    row (a province has 1.5 M rows)."""
+    reg = registry_groups.drop_duplicates(["ward_code", "group_no"], keep="last")
+    quarter = pd.Series(reg["quarter"].to_numpy(dtype=object),
+                        index=pd.MultiIndex.from_arrays([reg["ward_code"], reg["group_no"]]))
+    found = quarter.reindex(pd.MultiIndex.from_arrays([ward_code, group_no])).to_numpy(dtype=object)
+    return np.where(pd.isna(found), "", found).astype(object)
 
 
 def row_details(rows: pd.DataFrame, links: pd.DataFrame, matches: pd.DataFrame, recs: pd.DataFrame,
@@ -45,8 +51,7 @@ def row_details(rows: pd.DataFrame, links: pd.DataFrame, matches: pd.DataFrame, 
     DIA_CHI, positional with recs. The system side is the matched (or, in review, the best
     candidate's) record; empty for rows without one."""
     out = matches[["source", "sheet", "row", "ward_code", "group_no", "match_status", "identity_id"]].copy()
-    quarters = _quarters(registry_groups)
-    out["quarter"] = [quarters.get(k, "") for k in zip(out["ward_code"], out["group_no"])]
+    out["quarter"] = _quarter_of(out["ward_code"], out["group_no"], registry_groups)
     out["household"] = (rows["source"] + "|" + rows["sheet"] + "|" + rows["household_seq"].astype(str)).to_numpy()
     is_head = rows["relation_key"].str.startswith("chu ho").to_numpy()
     names = pd.Series(rows["name"].to_numpy(), index=out["household"].to_numpy())
@@ -88,14 +93,13 @@ def not_listed_details(findings: pd.DataFrame, matches: pd.DataFrame, recs: pd.D
     r = recs.assign(address=addresses.fillna("").to_numpy())
     r = r[r["identity_id"].isin(set(ids["identity_id"]))].drop_duplicates("identity_id")
     home = group_residents(matches, recs).drop_duplicates("identity_id").set_index("identity_id")
-    quarters = _quarters(registry_groups)
     out = pd.DataFrame({
         "ward_code": r["ward_code"], "identity_id": r["identity_id"], "name": r["name"],
         "birth_date": r["birth_date"], "gender": r["gender"], "phone": r["phone"], "address": r["address"],
         "household_code": r["household_code"], "relation": r["relation"], "status": r["status"],
     })
     out["group_no"] = out["identity_id"].map(home["group_no"]).fillna("")
-    out["quarter"] = [quarters.get(k, "") for k in zip(out["ward_code"], out["group_no"])]
+    out["quarter"] = _quarter_of(out["ward_code"], out["group_no"], registry_groups)
     out["head"] = out["household_code"].map(_heads(recs)).fillna("")
     return out[NOT_LISTED_COLUMNS].fillna("").reset_index(drop=True)
 
@@ -106,23 +110,21 @@ def visit_list(details: pd.DataFrame, not_listed: pd.DataFrame, findings: pd.Dat
     status), listed people whose phone blocks activation, rows the system does not know, and
     eligible residents on no list."""
     phone_rows = findings.loc[findings["code"] == "PHONE_MISMATCH", ["source", "sheet", "row"]]
-    phone_key = set(zip(phone_rows["source"], phone_rows["sheet"], pd.to_numeric(phone_rows["row"]).astype(int)))
     d = details
-    key = list(zip(d["source"], d["sheet"], d["row"].astype(int)))
-    phone = np.array([k in phone_key for k in key], dtype=bool)
-    status = d["sys_status"].to_numpy()
+    phone = pd.MultiIndex.from_arrays([d["source"], d["sheet"], d["row"].astype(int)]).isin(
+        pd.MultiIndex.from_arrays([phone_rows["source"], phone_rows["sheet"],
+                                   pd.to_numeric(phone_rows["row"]).astype(int)]))
+    # what to do, by column (a province lists 1.5 M rows): the account's next step and the phone
+    # for a matched row, joined by "; "; verifying the person for a row the system does not know
     matched = d["match_status"].to_numpy() == "matched"
     unmatched = d["match_status"].to_numpy() == "unmatched"
-    actions = []
-    for st, ph, m, u in zip(status, phone, matched, unmatched):
-        todo = []
-        if m and st in ("not_registered", "registered", "approved"):
-            todo.append(ACTIONS[st])
-        if m and ph:
-            todo.append(ACTIONS["phone"])
-        if u:
-            todo.append(ACTIONS["not_found"])
-        actions.append("; ".join(todo))
+    steps = {s: ACTIONS[s] for s in ("not_registered", "registered", "approved")}
+    step = np.where(matched, d["sys_status"].map(steps).fillna("").to_numpy(dtype=object), "")
+    fix = np.where(matched & phone, ACTIONS["phone"], "").astype(object)
+    both = (step != "") & (fix != "")
+    actions = np.where(unmatched, ACTIONS["not_found"],
+                       np.where(both, pd.Series(step).str.cat(pd.Series(fix), sep="; ").to_numpy(dtype=object),
+                                step + fix)).astype(object)
     listed = pd.DataFrame({
         "ward_code": d["ward_code"], "quarter": d["quarter"], "group_no": d["group_no"], "household": d["household"],
         "head": d["list_head"], "name": d["list_name"], "birth_date": d["list_birth_date"],
@@ -143,7 +145,7 @@ def visit_list(details: pd.DataFrame, not_listed: pd.DataFrame, findings: pd.Dat
     })
     out = pd.concat([listed, extra], ignore_index=True)
     out["_q"] = out["quarter"].eq("")   # people whose quarter is not known come last
-    out["_nq"] = out["quarter"].map(natural)
+    out["_nq"] = out["quarter"].map({q: natural(q) for q in out["quarter"].unique()})   # once per quarter
     out["_g"] = pd.to_numeric(out["group_no"], errors="coerce").fillna(10**9)
     out = out.sort_values(["ward_code", "_q", "_nq", "_g", "household", "_head"],
                           ascending=[True, True, True, True, True, False], kind="stable")
