@@ -57,15 +57,18 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
     details["person_key"] = rows["person_key"].to_numpy(dtype=object)
     not_listed = not_listed_details(findings, matches, recs, addresses, data.registry.groups)
     visits = visit_list(details, not_listed, findings)
-    by_ward = {name: dict(tuple(frame.groupby("ward_code", sort=False)))
-               for name, frame in (("details", details), ("findings", findings), ("not_listed", not_listed),
-                                   ("visits", visits))}
+    views = {"details": details, "findings": findings, "not_listed": not_listed, "visits": visits}
+    by_ward = {name: dict(tuple(frame.groupby("ward_code", sort=False))) for name, frame in views.items()}
+    empty = {name: frame.iloc[:0] for name, frame in views.items()}
+    # the jobs take the per-ward copies: the whole run's frames go now, not after the pool, so that
+    # the CSVs this process writes meanwhile come on top of less (the stage's peak is this split)
+    del details, not_listed, visits, views
     cadres = extras.cadres
     jobs = []
     for ward in wards.itertuples(index=False):
         code = ward.ward_code
-        wf = by_ward["findings"].get(code, findings.iloc[:0])
-        wd = by_ward["details"].get(code, details.iloc[:0])
+        wf = by_ward["findings"].get(code, empty["findings"])
+        wd = by_ward["details"].get(code, empty["details"])
         if wf.empty and wd.empty:
             continue
         # a ward sees the files of its own folder (or naming it) that could not be used, and why
@@ -76,8 +79,8 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
                    if extras.history is not None and len(extras.history) else None)
         book = WardBook(
             ward=ward._asdict(), as_of=summary["as_of"], export_date=summary.get("export_date", ""),
-            details=wd, findings=wf, not_listed=by_ward["not_listed"].get(code, not_listed.iloc[:0]),
-            visits=by_ward["visits"].get(code, visits.iloc[:0]),
+            details=wd, findings=wf, not_listed=by_ward["not_listed"].get(code, empty["not_listed"]),
+            visits=by_ward["visits"].get(code, empty["visits"]),
             groups=data.registry.groups[data.registry.groups["ward_code"] == code],
             group_figures=(extras.groups[extras.groups["ward_code"] == code] if extras.groups is not None else None),
             cadres=cadres[cadres["ward_code"] == code] if cadres is not None else None,
@@ -90,6 +93,8 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
             for job in jobs:
                 write_ward(*job)
         futures = [pool.submit(write_ward, *job) for job in jobs] if pool else []
+        jobs.clear()      # a ward's frames are freed once its workbook is written
+        by_ward.clear()
         _write_city(out / "tong_hop_thanh_pho.xlsx", summary, wards, findings, extras)  # while the pool works
         if meanwhile is not None:
             meanwhile()
