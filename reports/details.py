@@ -122,9 +122,7 @@ def visit_list(details: pd.DataFrame, not_listed: pd.DataFrame, findings: pd.Dat
     step = np.where(matched, d["sys_status"].map(steps).fillna("").to_numpy(dtype=object), "")
     fix = np.where(matched & phone, ACTIONS["phone"], "").astype(object)
     both = (step != "") & (fix != "")
-    actions = np.where(unmatched, ACTIONS["not_found"],
-                       np.where(both, pd.Series(step).str.cat(pd.Series(fix), sep="; ").to_numpy(dtype=object),
-                                step + fix)).astype(object)
+    actions = np.where(unmatched, ACTIONS["not_found"], np.where(both, step + "; " + fix, step + fix)).astype(object)
     listed = pd.DataFrame({
         "ward_code": d["ward_code"], "quarter": d["quarter"], "group_no": d["group_no"], "household": d["household"],
         "head": d["list_head"], "name": d["list_name"], "birth_date": d["list_birth_date"],

@@ -144,10 +144,9 @@ def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.
     → NOTICE_COLUMNS, one row per document (path relative to ``folder``)."""
     mask = bool(d.campaign.notice.get("mask_ids", True))
     base = _base(d)
-    staff_ids = set(d.people.loc[d.people["kind"] == "staff", "identity_id"])
-    rec = records_by_id(d.recs[d.recs["identity_id"].isin(staff_ids)])
-    # split once by agency (a province has ~400 agencies: filtering the whole frames per agency took 10 s)
     staff = d.people[d.people["kind"] == "staff"]
+    rec = records_by_id(d.recs[d.recs["identity_id"].isin(set(staff["identity_id"]))])
+    # split once by agency (a province has ~400 agencies: filtering the whole frames per agency took 10 s)
     hh = d.households
     waiting = hh[(hh["kind"] == "staff") & hh["eligible"] & ~hh["activated"]]
     staff_of, waiting_of = (dict(tuple(f.groupby("unit_code", sort=False))) for f in (staff, waiting))
