@@ -28,23 +28,35 @@ STATES = ("no_list", "finished", "late", "open")   # of a cadre's group on the r
 
 def records_by_id(recs: pd.DataFrame) -> pd.DataFrame:
     """The export's records indexed by identity_id (one each: the key is unique, CONTRACT §1.1),
-    for looking people up by the record their row was linked to."""
+    for looking people up by the record their row was linked to. At province scale it costs
+    ~1 s and its index another ~1 s on first lookup: the findings stage builds it once and hands
+    it to each function below as ``by_id``."""
     return recs.drop_duplicates("identity_id").set_index("identity_id")
 
 
+def lookup(ids: pd.Series, by_id: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``by_id``'s ``columns`` for each of ``ids`` (same index as ``ids``; NaN where an id is
+    not in the export), as ``ids.map(by_id[col])`` gives them, by one hash lookup for all the
+    columns instead of one per column."""
+    pos = by_id.index.get_indexer(ids)
+    return pd.DataFrame({c: pd.api.extensions.take(by_id[c].array, pos, allow_fill=True) for c in columns},
+                        index=ids.index)
+
+
 def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
-                      min_age: int = 14) -> pd.DataFrame:
+                      min_age: int = 14, by_id: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every other member of each linked staff member's and cadre's household (MA_HO), once per
     (kind, unit, person). people: matchers.people.link_people (kind, identity_id, unit_code,
     ward_code); recs: normalize_identity. → HOUSEHOLD_COLUMNS: person_id is the staff member or
     cadre, identity_id the member; age in years on as_of (NaN if unknown); eligible = age ≥
-    min_age (CONTRACT §2); status as the system has it; activated bool."""
+    min_age (CONTRACT §2); status as the system has it; activated bool. ``by_id``:
+    records_by_id(recs), if the caller has it."""
     p = people[people["identity_id"] != ""].copy()
     p["unit_code"] = np.where(p["kind"] == "cadre", p["ward_code"], p["unit_code"])
     p = p.drop_duplicates(["kind", "unit_code", "identity_id"])
-    by_id = records_by_id(recs)
-    p["household_code"] = p["identity_id"].map(by_id["household_code"]).fillna("")
-    p["person_name"] = p["identity_id"].map(by_id["name"]).fillna(p["name"])
+    found = lookup(p["identity_id"], records_by_id(recs) if by_id is None else by_id, ["household_code", "name"])
+    p["household_code"] = found["household_code"].fillna("")
+    p["person_name"] = found["name"].fillna(p["name"])
     p = p[p["household_code"] != ""]
     members = recs.loc[recs["household_code"].isin(set(p["household_code"])),
                        ["household_code", "identity_id", "name", "birth_date", "relation", "status"]]
@@ -58,15 +70,16 @@ def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
         .reset_index(drop=True)
 
 
-def group_residents(matches: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
+def group_residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame | None = None) -> pd.DataFrame:
     """The export's records of the households each group's current list names. A household
     belongs to the group whose rows matched most of its members (ties: the lowest ward code, then
     group number, as text); all of
     its members, listed or not, are that group's residents (the export knows wards, not groups).
-    → identity_id, ward_code, group_no (the group's ward, as listed), one row per record."""
+    → identity_id, ward_code, group_no (the group's ward, as listed), one row per record.
+    ``by_id``: records_by_id(recs), if the caller has it."""
     m = matches[(matches["match_status"] == "matched") & (matches["identity_id"] != "")]
-    hh = records_by_id(recs)["household_code"]
-    m = m.assign(household_code=m["identity_id"].map(hh).fillna(""))
+    by_id = records_by_id(recs) if by_id is None else by_id
+    m = m.assign(household_code=lookup(m["identity_id"], by_id, ["household_code"])["household_code"].fillna(""))
     m = m[m["household_code"] != ""]
     votes = m.groupby(["household_code", "ward_code", "group_no"], sort=False).size().rename("n").reset_index()
     votes = votes.sort_values(["n", "ward_code", "group_no"], ascending=[False, True, True],
@@ -76,18 +89,22 @@ def group_residents(matches: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
     return out[["identity_id", "ward_code", "group_no"]]
 
 
-def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, campaign: Campaign) -> pd.DataFrame:
+def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, campaign: Campaign,
+                  by_id: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per (ward_code, group_no) with a current list: eligible residents, activated, listed (on
     any current row, matched or in review), not_listed, rate = activated / eligible, and
     finished_on: the day the share ``campaign.done_rate`` of its eligible residents was reached
-    (from the export's activation dates; NaT if not yet)."""
-    res = group_residents(matches, recs)
-    rec = records_by_id(recs)
-    res = res.assign(age=ages(res["identity_id"].map(rec["birth_date"]), as_of))
-    res = res[res["age"] >= campaign.eligible_age]
-    res = res.assign(activated=res["identity_id"].map(rec["status"]).eq("activated"),
-                     activated_on=pd.to_datetime(res["identity_id"].map(rec["activated_on"]), errors="coerce"))
-    on_rows = set(matches.loc[matches["match_status"].isin(["matched", "review"]), "identity_id"])
+    (from the export's activation dates; NaT if not yet). ``by_id``: records_by_id(recs), if the
+    caller has it."""
+    by_id = records_by_id(recs) if by_id is None else by_id
+    res = group_residents(matches, recs, by_id)
+    rec = lookup(res["identity_id"], by_id, ["birth_date", "status", "activated_on"])
+    res = res.assign(age=ages(rec["birth_date"], as_of))
+    keep = (res["age"] >= campaign.eligible_age).to_numpy()
+    res, rec = res[keep], rec[keep]
+    res = res.assign(activated=rec["status"].eq("activated"),
+                     activated_on=pd.to_datetime(rec["activated_on"], errors="coerce"))
+    on_rows = matches.loc[matches["match_status"].isin(["matched", "review"]), "identity_id"].unique()
     res = res.assign(listed=res["identity_id"].isin(on_rows))
     g = res.groupby(["ward_code", "group_no"], sort=False)
     out = pd.DataFrame({"eligible": g.size(), "activated": g["activated"].sum(), "listed": g["listed"].sum()})
@@ -108,13 +125,14 @@ def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, cam
 
 
 def cadre_progress(cadres: pd.DataFrame, groups: pd.DataFrame, registry_groups: pd.DataFrame,
-                   recs: pd.DataFrame, as_of: dt.date, campaign: Campaign) -> pd.DataFrame:
+                   recs: pd.DataFrame, as_of: dt.date, campaign: Campaign,
+                   by_id: pd.DataFrame | None = None) -> pd.DataFrame:
     """Each cadre's groups in order against their phase (dispatch 969 item 2: first group by
     phase 1's due date, second by phase 2's). cadres: findings.units.cadre_groups; groups:
     group_figures. → CADRE_COLUMNS, one row per (cadre, group): order 1-based, due the phase's
     date, state one of STATES as of the run's date, met_deadline True / False / None (not yet
-    due and not finished)."""
-    by_id = records_by_id(recs)
+    due and not finished). ``by_id``: records_by_id(recs), if the caller has it."""
+    by_id = records_by_id(recs) if by_id is None else by_id
     status, name = by_id["status"], by_id["name"]
     c = cadres.copy()
     c["phase"] = [campaign.phase_of(int(o)).name for o in c["order"]]

@@ -92,17 +92,19 @@ def cadre_groups(assignments: pd.DataFrame, people: pd.DataFrame) -> pd.DataFram
 def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[str],
                   registry_groups: pd.DataFrame, assignments: pd.DataFrame, people: pd.DataFrame,
                   as_of: dt.date, withheld: dict[str, dict[str, list[str]]] | None = None,
-                  min_age: int = ELIGIBLE_AGE, max_groups: int = 2) -> pd.DataFrame:
+                  min_age: int = ELIGIBLE_AGE, max_groups: int = 2,
+                  by_id: pd.DataFrame | None = None) -> pd.DataFrame:
     """Unit findings of CONTRACT §3, none of them where ``withheld`` (``withheld_by_ward``) says
     the evidence that could refute them was not read. ``people``: cadre and staff rows linked to
     the export (matchers.people.link_people); a person is judged on
-    the record his row was linked to, never on an ID merely written."""
+    the record his row was linked to, never on an ID merely written. ``by_id``: the export's
+    records by identity_id, the first of each (findings.progress.records_by_id), if the caller
+    has it."""
     parts = []
-    by_id = recs.set_index("identity_id")
     withheld = withheld or {}
 
     # NOT_LISTED: eligible residents of wards that submitted lists, on no current row.
-    listed = set(links.loc[links["match_status"].isin(["matched", "review"]), "identity_id"])
+    listed = links.loc[links["match_status"].isin(["matched", "review"]), "identity_id"].unique()
     wards = set(submitted_wards) - set(withheld.get("NOT_LISTED", {}))
     mask = recs["ward_code"].isin(wards) & eligible(recs, as_of, min_age) & ~recs["identity_id"].isin(listed)
     nl = recs.loc[mask, ["identity_id", "ward_code"]].assign(
@@ -120,7 +122,10 @@ def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[
 
     # Cadres: one person per linked identity (a typo'd ID still finds him), over every row and
     # file that assigns him; a cadre found by no one is reported in people.csv, not asserted here.
-    status_of = by_id["status"][~by_id.index.duplicated()]
+    if by_id is None:
+        by_id = recs.set_index("identity_id")
+        by_id = by_id[~by_id.index.duplicated()]
+    status_of = by_id["status"]
     cadres = cadre_groups(a, people)
     cadres = cadres[cadres["cadre_key"] != ""]
     per_cadre = cadres.groupby("cadre_key", sort=False)

@@ -148,18 +148,19 @@ def find(inbox: Inbox, linked: Linked, as_of: dt.date, campaign: Campaign = DEFA
     rows, recs, links = linked.rows, linked.recs, linked.links
     matches = matches_frame(rows, links, recs)
     per_row = row_findings(rows, links, recs)
-    submitted = set(rows["ward_code"])
+    submitted = set(rows["ward_code"].unique())
     withheld = withheld_by_ward(inbox.gaps, inbox.registry.wards["ward_code"])
     people = linked.people
+    by_id = records_by_id(recs)   # once: each function below looks people up in it
     units = unit_findings(recs, matches, submitted, inbox.registry.groups, inbox.assignments, people, as_of,
-                          withheld, campaign.eligible_age, campaign.max_groups_per_cadre)
+                          withheld, campaign.eligible_age, campaign.max_groups_per_cadre, by_id=by_id)
     findings = sort_findings(pd.concat([per_row, units], ignore_index=True))
     wards = ward_results(recs, inbox.registry.wards, as_of, campaign.eligible_age)
-    households = household_members(people, recs, as_of, campaign.eligible_age)
-    groups = group_figures(matches, recs, as_of, campaign)
+    households = household_members(people, recs, as_of, campaign.eligible_age, by_id=by_id)
+    groups = group_figures(matches, recs, as_of, campaign, by_id=by_id)
     cadres = cadre_progress(cadre_groups(inbox.assignments, people), groups, inbox.registry.groups, recs, as_of,
-                            campaign)
-    status = records_by_id(recs)["status"]
+                            campaign, by_id=by_id)
+    status = by_id["status"]
     per_unit = unit_results(wards, inbox.registry.agencies, people, households, cadres, inbox.registry.groups,
                             findings, status)
     return Found(matches, findings, wards, per_unit, cadres, households, people, groups)
