@@ -709,3 +709,43 @@ def test_a_store_killed_mid_way_leaves_a_failed_run_that_the_next_store_drops(po
     warehouse.store_run(postgres_url, after, writers=2)
     assert _table(postgres_url, "SELECT run_id, status FROM runs").values.tolist() == [[after.run_id, "completed"]]
     assert _count(postgres_url, "person_rows") == _count(postgres_url, "matches") == 300
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_a_pending_run_is_completed_only_when_committed(db_url, writers):
+    """PendingRun (issue 15): the rows are loaded while the run still works on its reports;
+    until the commit no completed run is seen from another connection, the older run of the
+    same run_id stays, and the commit keeps the final timings. With several writers (PostgreSQL)
+    the same holds under a staging run."""
+    identity = make_identity(1_000, seed=50)
+    older = make_run(200, 40, identity=identity, seed=50, run_id="20231025-5050505050")
+    warehouse.store_run(db_url, older)
+    run = make_run(600, 90, identity=identity, seed=51, run_id="20231025-5050505050")
+    with warehouse.PendingRun(db_url, writers) as pending:
+        pending.load(run)
+        seen = _table(db_url, "SELECT run_id, status, rows_read FROM runs WHERE status = 'completed'")
+        assert seen.values.tolist() == [[older.run_id, "completed", 200]]   # the older run, still whole
+        final = {**run.seconds, "report": 12.5, "total": 17.2}
+        pending.commit(seconds=final)
+    runs = _table(db_url, "SELECT run_id, status, rows_read, seconds_total FROM runs")
+    assert runs.values.tolist() == [[run.run_id, "completed", 600, pytest.approx(17.2)]]
+    assert _count(db_url, "person_rows") == _count(db_url, "matches") == 600
+    assert _count(db_url, "findings") == 90
+
+
+@pytest.mark.parametrize("writers", [1, 3])
+def test_a_pending_run_left_without_commit_keeps_nothing(db_url, writers):
+    """A report that fails after the rows were loaded: leaving the block takes every row of the
+    run back (the older run stays whole), and the warehouse takes the next write at once."""
+    identity = make_identity(1_000, seed=52)
+    older = make_run(200, 40, identity=identity, seed=52, run_id="20231025-5252525252")
+    warehouse.store_run(db_url, older)
+    with pytest.raises(RuntimeError, match="the report failed"):
+        with warehouse.PendingRun(db_url, writers) as pending:
+            pending.load(make_run(600, 90, identity=identity, seed=53, run_id="20231025-5252525252"))
+            raise RuntimeError("the report failed")
+    runs = _table(db_url, "SELECT run_id, status, rows_read FROM runs")
+    assert runs.values.tolist() == [[older.run_id, "completed", 200]]
+    assert _count(db_url, "person_rows") == _count(db_url, "matches") == 200
+    assert warehouse.mark_failed(db_url, "20231025-5353535353", dt.date(2023, 10, 25),
+                                 dt.datetime(2023, 10, 25, tzinfo=dt.timezone.utc), "report failed")

@@ -326,16 +326,58 @@ def store_run(db_url: str, data: RunData, writers: int = 1) -> None:
 
     One transaction, except on PostgreSQL with ``writers`` > 1 (issue 15): the person-rows,
     matches and findings are then loaded in ``writers`` partitions by as many connections at once,
-    under a staging run that only a last transaction makes the completed run (``_store_staged``).
-    Raises WarehouseError (nothing of the run kept)."""
-    ensure_schema(db_url)
-    engine = engine_for(db_url)
-    values = _run_values(data)
-    try:
-        if writers > 1 and engine.dialect.name == "postgresql":
-            _store_staged(engine, data, values, writers)
-            return
-        with write_connection(engine) as conn, conn.begin():
+    under a staging run that only a last transaction makes the completed run (``_load_staged``, ``_finish_staged``).
+    Raises WarehouseError (nothing of the run kept). ``PendingRun`` does the same in two steps."""
+    with PendingRun(db_url, writers) as pending:
+        pending.load(data)
+        pending.commit()
+
+
+class PendingRun:
+    """A run stored in two steps, so that its rows can be written while the run is still busy
+    with something else (the flow loads them while the pool writes the ward workbooks) and made
+    the completed run only once that is done (issue 15):
+
+        with PendingRun(url, writers) as pending:
+            pending.load(run_data)          # every row written; the run completed nowhere yet
+            ...                             # e.g. the run folder renamed into place
+            pending.commit(seconds=..., finished_at=...)
+
+    Until ``commit`` returns, nothing of the run is visible as completed: on SQLite and with one
+    writer the rows sit in one open transaction (which holds the write lock); with several
+    PostgreSQL writers they belong to a staging run (``_load_staged``). Leaving the block without
+    committing, by an error or not, takes them back. ``commit`` loads them first if ``load`` was
+    not called. Raises WarehouseError (nothing of the run kept)."""
+
+    def __init__(self, db_url: str, writers: int = 1) -> None:
+        self.db_url, self.writers = db_url, writers
+        self.data: RunData | None = None
+        self._conn: sa.Connection | None = None
+        self._tx = None
+        self._staged: int | None = None   # several writers: the staging run's key
+        self._run_key: int | None = None
+
+    def __enter__(self) -> "PendingRun":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.abort()
+
+    def load(self, data: RunData) -> None:
+        """Write every row of ``data``'s run, not yet committed."""
+        if self.data is not None:
+            raise RuntimeError("this pending run is loaded already")
+        self.data = data
+        ensure_schema(self.db_url)
+        engine = engine_for(self.db_url)
+        values = _run_values(data)
+        try:
+            if self.writers > 1 and engine.dialect.name == "postgresql":
+                self._staged = _load_staged(engine, data, values, self.writers)
+                return
+            self._conn = write_connection(engine)
+            self._tx = self._conn.begin()
+            conn = self._conn
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql(STORE_LOCK)
             run_key = conn.execute(sa.select(Run.__table__.c.id).where(Run.__table__.c.run_id == data.run_id)
@@ -346,10 +388,68 @@ def store_run(db_url: str, data: RunData, writers: int = 1) -> None:
             for table, frame, seq in _partitioned_rows(data, 1):
                 _load(conn, table, frame, {"run_key": run_key, "seq": seq})
             _load_results(conn, data, run_key)
-    except WarehouseError:
-        raise
-    except _DB_ERRORS as exc:
-        raise _wrap("storing", data.run_id, exc) from exc
+            self._run_key = run_key
+        except WarehouseError:
+            self.abort()
+            raise
+        except _DB_ERRORS as exc:
+            self.abort()
+            raise _wrap("storing", data.run_id, exc) from exc
+        except BaseException:
+            self.abort()
+            raise
+
+    def commit(self, seconds: dict[str, float] | None = None, finished_at: dt.datetime | None = None,
+               data: RunData | None = None) -> None:
+        """Make the loaded run the completed run, with its final ``seconds`` and ``finished_at``
+        (those given at ``load`` otherwise). ``data``: the run to load first, if not loaded."""
+        if self.data is None:
+            if data is None:
+                raise RuntimeError("nothing loaded to commit")
+            self.load(data)
+        final = RunData(**{**self.data.__dict__,
+                           **({"seconds": seconds} if seconds is not None else {}),
+                           **({"finished_at": finished_at} if finished_at is not None else {})})
+        values = _run_values(final)
+        try:
+            if self._staged is not None:
+                run_key, self._staged = self._staged, None   # _finish_staged drops it on error
+                _finish_staged(engine_for(self.db_url), final, values, run_key)
+                return
+            runs = Run.__table__
+            self._conn.execute(sa.update(runs).where(runs.c.id == self._run_key).values(**values))
+            self._tx.commit()
+            self._close()
+        except WarehouseError:
+            self.abort()
+            raise
+        except _DB_ERRORS as exc:
+            self.abort()
+            raise _wrap("storing", final.run_id, exc) from exc
+        except BaseException:
+            self.abort()
+            raise
+
+    def abort(self) -> None:
+        """Take back whatever was loaded and not committed (nothing if nothing was)."""
+        if self._tx is not None:
+            try:
+                if self._tx.is_active:
+                    self._tx.rollback()
+            except _DB_ERRORS:
+                pass   # the connection is gone: so is its transaction
+        self._close()
+        if self._staged is not None:
+            run_key, self._staged = self._staged, None
+            _drop_staged(engine_for(self.db_url), run_key)
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except _DB_ERRORS:
+                pass
+        self._conn, self._tx = None, None
 
 
 def _run_values(data: RunData) -> dict:
@@ -411,13 +511,12 @@ def _drop_runs(conn: sa.Connection, run_keys: list[int]) -> None:
         conn.execute(sa.delete(Run.__table__).where(Run.__table__.c.id == key))
 
 
-def _store_staged(engine: sa.Engine, data: RunData, values: dict, writers: int) -> None:
-    """Several writers (issue 15): (1) one transaction drops any staging run a killed store left
-    (the run lock makes it dead), stores the identity snapshot and a staging run; (2) ``writers``
-    connections COPY the partitions of person-rows, matches and findings at once, each committing
-    its own; (3) one transaction replaces the older run of the same run_id (its notices move to the
-    new one) and turns the staging run into the completed run with its results and decisions.
-    Until (3) commits, the run is not completed anywhere; on any error the staging run goes."""
+def _load_staged(engine: sa.Engine, data: RunData, values: dict, writers: int) -> int:
+    """Several writers (issue 15), the first two steps: (1) one transaction drops any staging
+    run a killed store left (the run lock makes it dead), stores the identity snapshot and a
+    staging run; (2) ``writers`` connections COPY the partitions of person-rows, matches and
+    findings at once, each committing its own. → the staging run's key. Until ``_finish_staged``
+    commits, the run is not completed anywhere; on any error here the staging run goes."""
     from concurrent.futures import ThreadPoolExecutor
     from uuid import uuid4
 
@@ -438,6 +537,18 @@ def _store_staged(engine: sa.Engine, data: RunData, values: dict, writers: int) 
         with ThreadPoolExecutor(writers) as pool:
             for done in [pool.submit(write, part) for part in _partitioned_rows(data, writers)]:
                 done.result()
+    except BaseException:
+        _drop_staged(engine, run_key)
+        raise
+    return run_key
+
+
+def _finish_staged(engine: sa.Engine, data: RunData, values: dict, run_key: int) -> None:
+    """Several writers, the last step (3): one transaction replaces the older run of the same
+    run_id (its notices move to the new one) and turns the staging run ``run_key`` into the
+    completed run with its results and decisions. On any error the staging run goes."""
+    runs = Run.__table__
+    try:
         with write_connection(engine) as conn, conn.begin():
             conn.exec_driver_sql(STORE_LOCK)
             older = conn.execute(sa.select(runs.c.id).where(runs.c.run_id == data.run_id)).scalar_one_or_none()
@@ -448,12 +559,16 @@ def _store_staged(engine: sa.Engine, data: RunData, values: dict, writers: int) 
             conn.execute(sa.update(runs).where(runs.c.id == run_key).values(run_id=data.run_id, **values))
             _load_results(conn, data, run_key)
     except BaseException:
-        try:
-            with write_connection(engine) as conn, conn.begin():
-                _drop_runs(conn, [run_key])
-        except _DB_ERRORS:
-            pass   # the next store drops it (step 1)
+        _drop_staged(engine, run_key)
         raise
+
+
+def _drop_staged(engine: sa.Engine, run_key: int) -> None:
+    try:
+        with write_connection(engine) as conn, conn.begin():
+            _drop_runs(conn, [run_key])
+    except _DB_ERRORS:
+        pass   # the next store drops it (step 1)
 
 
 def mark_failed(db_url: str, run_id: str, as_of: dt.date, started_at: dt.datetime, reason: str) -> bool:
