@@ -122,7 +122,10 @@ def report_task(out: str, run_id: str, found, summary, data, linked, extras, loa
     def human(folder: Path, machine) -> None:
         def meanwhile() -> None:   # the CSVs and the store's load, while the pool writes the ward workbooks
             machine()
-            if load is not None:
+            # Not on a Dask cluster: there this process orchestrates every partition's task run
+            # (Prefect's and Dask's threads need the interpreter), and the load would starve them
+            # (a province's report 187 s → 282 s, and its peak over 6 GB); the store stage loads.
+            if load is not None and parallel.distributed_executor() is None:
                 load()
         # Both take the run's kept pool (parallel.kept_pools): the read stage's warm workers. The
         # notices go to it first, so that it renders them while this process computes the ward

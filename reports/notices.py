@@ -21,7 +21,7 @@ from docxtpl import DocxTemplate
 
 from findings.campaign import Campaign
 from findings.progress import records_by_id
-from parallel import process_pool, worker_count
+from parallel import distributed_executor, process_pool, worker_count
 from reports.labels import ACCOUNT_LABELS, STATE_LABELS, natural, slug, vi_date, vi_int, vi_pct
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "thong_bao_ket_qua.docx"
@@ -155,17 +155,22 @@ def notices_rendering(folder: Path, d: NoticeData, template: Path = TEMPLATE):
     (the flow computes the ward workbooks' frames while the pool renders a province's ~520
     notices, ~40 s of one core). Yields NOTICE_COLUMNS, as ``write_notices`` returns."""
     jobs, written = _notice_jobs(folder, d, template)
+    # On a Dask cluster the executor submits within a window of a few partitions: notices
+    # submitted first would hold it while the ward workbooks wait, so they go after the block.
+    after = distributed_executor() is not None
+    if after:
+        yield written
     # ~75 ms a document: a city's 60 notices are worth a pool of processes, a test's 6 are not
     with process_pool(worker_count(len(jobs) >= 24)) as pool:
         if pool is None:
             for job in jobs:
                 _render(*job)
+            rendered = ()
+        else:   # in batches: a notice is ~75 ms of work, less than a task run's bookkeeping on Dask
+            rendered = pool.map(_render, *zip(*jobs), chunksize=8)
+        if not after:
             yield written
-            return
-        # in batches: a notice is ~75 ms of work, less than a task run's bookkeeping on Dask
-        rendered = pool.map(_render, *zip(*jobs), chunksize=8)
-        yield written
-        for _ in rendered:   # the documents' errors, if any, are raised here
+        for _ in rendered:   # waits for the last document; a document's error is raised here
             pass
 
 
