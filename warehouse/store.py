@@ -8,6 +8,7 @@ through COPY (psycopg 3 ``cursor.copy``) as CSV written by Arrow's C++ writer, a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import io
 import json
@@ -371,7 +372,7 @@ class PendingRun:
         ensure_schema(self.db_url)
         engine = engine_for(self.db_url)
         values = _run_values(data)
-        try:
+        with self._or_abort(data.run_id):
             if self.writers > 1 and engine.dialect.name == "postgresql":
                 self._staged = _load_staged(engine, data, values, self.writers)
                 return
@@ -389,15 +390,6 @@ class PendingRun:
                 _load(conn, table, frame, {"run_key": run_key, "seq": seq})
             _load_results(conn, data, run_key)
             self._run_key = run_key
-        except WarehouseError:
-            self.abort()
-            raise
-        except _DB_ERRORS as exc:
-            self.abort()
-            raise _wrap("storing", data.run_id, exc) from exc
-        except BaseException:
-            self.abort()
-            raise
 
     def commit(self, seconds: dict[str, float] | None = None, finished_at: dt.datetime | None = None,
                data: RunData | None = None) -> None:
@@ -411,7 +403,7 @@ class PendingRun:
                            **({"seconds": seconds} if seconds is not None else {}),
                            **({"finished_at": finished_at} if finished_at is not None else {})})
         values = _run_values(final)
-        try:
+        with self._or_abort(final.run_id):
             if self._staged is not None:
                 run_key, self._staged = self._staged, None   # _finish_staged drops it on error
                 _finish_staged(engine_for(self.db_url), final, values, run_key)
@@ -420,14 +412,16 @@ class PendingRun:
             self._conn.execute(sa.update(runs).where(runs.c.id == self._run_key).values(**values))
             self._tx.commit()
             self._close()
-        except WarehouseError:
+
+    @contextlib.contextmanager
+    def _or_abort(self, run_id: str):
+        """Any error in the block takes back what was loaded; a database's becomes WarehouseError."""
+        try:
+            yield
+        except BaseException as exc:
             self.abort()
-            raise
-        except _DB_ERRORS as exc:
-            self.abort()
-            raise _wrap("storing", final.run_id, exc) from exc
-        except BaseException:
-            self.abort()
+            if isinstance(exc, _DB_ERRORS) and not isinstance(exc, WarehouseError):
+                raise _wrap("storing", run_id, exc) from exc
             raise
 
     def abort(self) -> None:
