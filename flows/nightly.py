@@ -26,7 +26,7 @@ from findings.campaign import load_campaign
 from intake.inbox import InboxError, parse_as_of
 from reconcile import stages
 from reconcile.faults import pause_at
-from reports.notices import NoticeData, notices_rendering
+from reports.notices import NoticeData, write_notices
 from reports.workbooks import Extras, write_human_reports
 
 
@@ -117,24 +117,22 @@ def store_task(pending: "warehouse.PendingRun", run_data, seconds: dict, finishe
 @_task("report")
 def report_task(out: str, run_id: str, found, summary, data, linked, extras, load=None) -> str:
     """The run folder; ``load()``, if given, writes the run's rows into the warehouse (not yet
-    committed: ``store_task``) once the CSVs are written, while the pool still writes
+    committed: ``store_task``) once the CSVs and notices are written, while the pool still writes
     the ward workbooks (at province scale report and store together ~1.1× faster than one
     after the other: docs/scaling.md)."""
     def human(folder: Path, machine) -> None:
-        def meanwhile() -> None:   # the CSVs and the store's load, while the pool writes the ward workbooks
+        def meanwhile() -> None:   # the CSVs, the notices and the store's load, while the pool writes the ward workbooks
             machine()
+            write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
+                                             summary, extras.campaign))
             # Not on a Dask cluster: there this process orchestrates every partition's task run
             # (Prefect's and Dask's threads need the interpreter), and the load would starve them
             # (a province's report 187 s → 282 s, and its peak over 6 GB); the store stage loads.
             if load is not None and parallel.distributed_executor() is None:
                 load()
-        # Both take the run's kept pool (parallel.kept_pools): the read stage's warm workers. The
-        # notices go to it first, so that it renders them while this process computes the ward
-        # workbooks' frames (~25 s at province scale with the pool otherwise idle).
-        with notices_rendering(folder, NoticeData(found.units, found.cadres, found.households, found.people,
-                                                  linked.recs, summary, extras.campaign)):
-            write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras,
-                                meanwhile=meanwhile)
+        # both take the run's kept pool (parallel.kept_pools): the read stage's warm workers
+        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras,
+                            meanwhile=meanwhile)
 
     path = stages.write_outputs(out, run_id, found.matches, found.findings, summary, extra=human,
                                 tables=stages.output_tables(found))

@@ -10,8 +10,6 @@ staff member they belong to. National IDs are masked unless the campaign says ot
 
 from __future__ import annotations
 
-import contextlib
-
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +19,7 @@ from docxtpl import DocxTemplate
 
 from findings.campaign import Campaign
 from findings.progress import records_by_id
-from parallel import distributed_executor, process_pool, worker_count
+from parallel import process_pool, worker_count
 from reports.labels import ACCOUNT_LABELS, STATE_LABELS, natural, slug, vi_date, vi_int, vi_pct
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "thong_bao_ket_qua.docx"
@@ -144,38 +142,6 @@ def _agency_context(u, mask: bool, rec: pd.DataFrame, staff: pd.DataFrame, waiti
 def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.DataFrame:
     """Render every ward's and agency's notice into ``folder/thong_bao/{phuong_xa,co_quan}``.
     → NOTICE_COLUMNS, one row per document (path relative to ``folder``)."""
-    with notices_rendering(folder, d, template) as written:
-        return written
-
-
-@contextlib.contextmanager
-def notices_rendering(folder: Path, d: NoticeData, template: Path = TEMPLATE):
-    """``write_notices`` with the documents rendered in the background: their contexts are built
-    now and handed to the pool, the block runs meanwhile, and its end waits for the last document
-    (the flow computes the ward workbooks' frames while the pool renders a province's ~520
-    notices, ~40 s of one core). Yields NOTICE_COLUMNS, as ``write_notices`` returns."""
-    jobs, written = _notice_jobs(folder, d, template)
-    # On a Dask cluster the executor submits within a window of a few partitions: notices
-    # submitted first would hold it while the ward workbooks wait, so they go after the block.
-    after = distributed_executor() is not None
-    if after:
-        yield written
-    # ~75 ms a document: a city's 60 notices are worth a pool of processes, a test's 6 are not
-    with process_pool(worker_count(len(jobs) >= 24)) as pool:
-        if pool is None:
-            for job in jobs:
-                _render(*job)
-            rendered = ()
-        else:   # in batches: a notice is ~75 ms of work, less than a task run's bookkeeping on Dask
-            rendered = pool.map(_render, *zip(*jobs), chunksize=8)
-        if not after:
-            yield written
-        for _ in rendered:   # waits for the last document; a document's error is raised here
-            pass
-
-
-def _notice_jobs(folder: Path, d: NoticeData, template: Path) -> tuple[list[tuple], pd.DataFrame]:
-    """(template, context, output path) of every notice to render, and NOTICE_COLUMNS."""
     mask = bool(d.campaign.notice.get("mask_ids", True))
     base = _base(d)
     staff = d.people[d.people["kind"] == "staff"]
@@ -197,7 +163,14 @@ def _notice_jobs(folder: Path, d: NoticeData, template: Path) -> tuple[list[tupl
         out.parent.mkdir(parents=True, exist_ok=True)
         jobs.append((str(template), {**base, **ctx}, str(out)))
         written.append((u.unit_kind, u.unit_code, u.unit_name, str(out.relative_to(folder))))
-    return jobs, pd.DataFrame(written, columns=NOTICE_COLUMNS)
+    # ~75 ms a document: a city's 60 notices are worth a pool of processes, a test's 6 are not
+    with process_pool(worker_count(len(jobs) >= 24)) as pool:
+        if pool is None:
+            for job in jobs:
+                _render(*job)
+        else:   # in batches: a notice is ~75 ms of work, less than a task run's bookkeeping on Dask
+            list(pool.map(_render, *zip(*jobs), chunksize=8))
+    return pd.DataFrame(written, columns=NOTICE_COLUMNS)
 
 
 def _render(template: str, context: dict, out: str) -> None:
