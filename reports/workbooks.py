@@ -15,7 +15,7 @@ import xlsxwriter
 
 from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
 from parallel import process_pool, worker_count
-from reports.details import not_listed_details, row_details, visit_list
+from reports.details import household_heads, not_listed_details, row_details, visit_list
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, LAYOUT_LABELS, RULE_LABELS, SHEET_STATUS, slug, vi_date,
                             vi_int, vi_pct)
 from reports.ward import WardBook, write_ward
@@ -53,9 +53,11 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
     if len(matches) != len(rows):
         raise ValueError("matches must be aligned with the linked rows")
     addresses = data.identity["address"] if "address" in data.identity else pd.Series("", index=recs.index)
-    details = row_details(rows, linked.links, matches, recs, addresses, data.registry.groups)
+    heads = household_heads(recs)   # both frames name the export's household heads
+    details = row_details(rows, linked.links, matches, recs, addresses, data.registry.groups, heads)
     details["person_key"] = rows["person_key"].to_numpy(dtype=object)
-    not_listed = not_listed_details(findings, matches, recs, addresses, data.registry.groups)
+    not_listed = not_listed_details(findings, matches, recs, addresses, data.registry.groups, heads)
+    del heads
     visits = visit_list(details, not_listed, findings)
     views = {"details": details, "findings": findings, "not_listed": not_listed, "visits": visits}
     by_ward = {name: dict(tuple(frame.groupby("ward_code", sort=False))) for name, frame in views.items()}

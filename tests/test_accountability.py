@@ -154,6 +154,25 @@ def test_a_group_finished_on_time_met_its_deadline(tmp_path):
     assert row["met_deadline"] == True  # noqa: E712
 
 
+def test_group_residents_of_some_households_are_those_of_the_whole_vote():
+    """The report asks only for NOT_LISTED residents' households: each household's vote depends
+    on its own members' rows, so the restricted answer is the whole one's rows for them."""
+    from findings.progress import group_residents
+
+    recs = pd.DataFrame({"identity_id": list("123456"), "household_code": ["H1", "H1", "H1", "H2", "H2", "H3"]})
+    matches = pd.DataFrame({"match_status": ["matched", "matched", "matched", "review", "matched"],
+                            "identity_id": ["1", "2", "4", "5", "6"], "ward_code": ["W2", "W1", "W1", "W1", "W3"],
+                            "group_no": ["7", "3", "3", "9", "1"]})
+    whole = group_residents(matches, recs)
+    some = group_residents(matches, recs, households={"H1", "H2"})
+    assert list(some["identity_id"]) == ["1", "2", "3", "4", "5"]
+    assert some.reset_index(drop=True).equals(
+        whole[whole["identity_id"].isin(list("12345"))].reset_index(drop=True))
+    # H1: one vote each for W1/3 and W2/7, the lowest ward wins; H2 by its one matched row
+    assert some.set_index("identity_id").loc["3", ["ward_code", "group_no"]].tolist() == ["W1", "3"]
+    assert group_residents(matches, recs, households=set()).empty
+
+
 def test_phase_dates_are_settings(tmp_path):
     default = load_campaign()
     assert [p.due for p in default.phases] == [dt.date(2023, 11, 7), dt.date(2023, 11, 18)]
