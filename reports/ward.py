@@ -18,7 +18,7 @@ import xlsxwriter
 from findings.campaign import Campaign
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, CODE_SHEETS, DECISIONS, GENDER_LABELS, MET_LABELS,
                             STATE_LABELS, natural, vi_date)
-from reports.xlsx import formats, page, table, tuples, values
+from reports.xlsx import formats, page, table
 
 EXPORT_OLD_DAYS = 3   # an identity export older than this on the run's date gets a visible warning
 # Findings a person should confirm on the spot, beside rows in review (CONTRACT §5).
@@ -228,8 +228,8 @@ def _visits(wb, fmt, book: WardBook, run_date: str) -> None:
     v = book.visits
     records = [[q, g, h, n, vi_date(b), a, p, ACCOUNT_LABELS.get(s, s), act, note, "", i]
                for q, g, h, n, b, a, p, s, act, note, i in
-               values(v, ["quarter", "group_no", "head", "name", "birth_date", "address", "phone", "status", "action",
-                          "note", "identity_id"])]
+               zip(v["quarter"], v["group_no"], v["head"], v["name"], v["birth_date"], v["address"], v["phone"],
+                   v["status"], v["action"], v["note"], v["identity_id"])]
     table(ws, fmt, 0, ["Khu phố", "Tổ", "Chủ hộ", "Họ và tên", "Ngày sinh", "Địa chỉ", "Số điện thoại",
                               "Tài khoản hiện nay", "Việc cần làm", "Ghi chú của danh sách", "Kết quả đến nhà",
                               "Số định danh"], records, [11, 5, 20, 22, 10, 34, 12, 16, 40, 16, 16, 14], wrap=(5, 8))
@@ -256,7 +256,7 @@ def _finding_sheets(wb, fmt, book: WardBook, run_date: str) -> None:
         records = [[r.quarter, r.group_no, r.list_name, vi_date(r.list_birth_date), r.list_address,
                     _value(list_field, getattr(r, list_field)), _value(sys_field, getattr(r, sys_field)),
                     r.detail, r.source, int(r.row), code]
-                   for r in tuples(part)]
+                   for r in part.itertuples()]
         table(ws, fmt, 2, ["Khu phố", "Tổ", "Họ và tên (danh sách)", "Ngày sinh (danh sách)", "Địa chỉ",
                                   f"{what} theo danh sách", f"{what} theo hệ thống", "Chi tiết", "Tệp", "Dòng", "Mã"],
                      records, [11, 5, 22, 11, 30, 18, 18, 40, 30, 6, 6], highlight={6: 5}, wrap=(4, 7, 8))
@@ -272,8 +272,8 @@ def _not_listed_sheet(wb, fmt, book: WardBook, run_date: str) -> None:
     ws.write_string(0, 0, "NGƯỜI DÂN ĐỦ 14 TUỔI CHƯA CÓ TRONG DANH SÁCH NÀO CỦA PHƯỜNG/XÃ", fmt["title"])
     records = [[q, g, h, n, vi_date(b), GENDER_LABELS.get(s, s), a, p, ACCOUNT_LABELS.get(st, st), i, "NOT_LISTED"]
                for q, g, h, n, b, s, a, p, st, i in
-               values(nl, ["quarter", "group_no", "head", "name", "birth_date", "gender", "address", "phone", "status",
-                           "identity_id"])]
+               zip(nl["quarter"], nl["group_no"], nl["head"], nl["name"], nl["birth_date"], nl["gender"],
+                   nl["address"], nl["phone"], nl["status"], nl["identity_id"])]
     table(ws, fmt, 2, ["Khu phố", "Tổ (theo hộ)", "Chủ hộ", "Họ và tên", "Ngày sinh", "Giới tính", "Địa chỉ",
                        "Số điện thoại", "Tài khoản", "Số định danh", "Mã"],
           records, [11, 7, 22, 22, 11, 8, 36, 12, 16, 14, 6], wrap=(6,))
@@ -322,7 +322,7 @@ def _review(wb, fmt, review: pd.DataFrame, run_date: str) -> None:
     decision to the person, not the row, so it survives a resubmission)."""
     rs = wb.add_worksheet("Xem xét")
     records = []
-    for r in tuples(review):
+    for r in review.itertuples():
         why = ", ".join(CODE_LABELS[c] for c in r.codes)
         if r.match_status == "review":
             why = "Cần xem xét (điểm khớp thấp)" + (", " + why if why else "")

@@ -4,7 +4,6 @@ run date in the footer)."""
 
 from __future__ import annotations
 
-import collections
 import textwrap
 
 import numpy as np
@@ -74,19 +73,6 @@ def table(ws, fmt: dict, top: int, headers: list[str], records, widths: list[int
     if filter_ and r > top:
         ws.autofilter(top, 0, r, len(headers) - 1)
     return r
-
-
-def values(frame, columns: list[str]):
-    """The rows of ``frame``'s ``columns`` as tuples of Python values. A workbook's tables go
-    through Python cell by cell; taking each column as a list first costs a fraction of pandas'
-    element-by-element iteration of an extension array (~1.5 µs a cell, ~5 % of a ward's workbook)."""
-    return zip(*(frame[c].tolist() for c in columns))
-
-
-def tuples(frame):
-    """``frame.itertuples(index=False)``, with the columns taken as lists first (``values``)."""
-    row = collections.namedtuple("Row", frame.columns, rename=True)
-    return map(row._make, values(frame, list(frame.columns)))
 
 
 def _lines(text, width: float) -> int:
