@@ -31,7 +31,7 @@ def household_heads(recs: pd.DataFrame) -> pd.Series:
     hộ'). ~1.3 s at province scale: a report computes it once and hands it to ``row_details``
     and ``not_listed_details`` as ``heads``."""
     r = recs[["household_code", "name", "relation"]]
-    # lower(), not casefold(): the same for this prefix, and vectorised on Arrow strings
+    # lower(), not casefold(): the same answer for this prefix, and vectorised for Arrow-backed strings
     head = r[r["relation"].fillna("").str.lower().str.startswith("chủ hộ")].drop_duplicates("household_code")
     first = r.drop_duplicates("household_code")
     return pd.concat([head, first]).drop_duplicates("household_code").set_index("household_code")["name"]
