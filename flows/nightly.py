@@ -251,6 +251,8 @@ def _crash_dead_runs(tag: str) -> None:
 
 
 def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campaign) -> str:
+    # a big export is stored by a worker while this process validates, links and finds
+    early = stages.store_export_early(db, data)
     prepared = validate_task(data)
     stages.release_raw(data)
     lap("validate")
@@ -273,6 +275,8 @@ def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campa
                     campaign=campaign, groups=found.groups)
 
     def run_data() -> "warehouse.RunData":   # built when loaded: the rows' frame is not held through the report
+        if early is not None:   # the store then finds the export's snapshot stored, or stores it itself
+            get_run_logger().info("store: identity export stored ahead of the run: %s", stages.early_export_stored(early))
         return warehouse.RunData(
             run_id=run_id, as_of=day, started_at=started, finished_at=dt.datetime.now(dt.timezone.utc),
             seconds=dict(seconds), summary=summary, files=data.files,

@@ -59,7 +59,8 @@ class Inbox:
     fingerprint: str = ""                  # hash of every input file's hash: same inbox → same value
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, hex (the file ledger's sha256)."""
     h = hashlib.sha256()
     with path.open("rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -138,7 +139,7 @@ def read_inbox(root: Path) -> Inbox:
     def entry(path: Path, kind: str, **kw) -> dict:
         e = {c: None for c in FILE_COLUMNS}
         try:
-            digest, size = _sha256(path), path.stat().st_size
+            digest, size = file_sha256(path), path.stat().st_size
         except OSError:  # gone or unreadable since it was listed: reading it will reject it
             digest, size = "", 0
         e.update(source=path.relative_to(root).as_posix(), sheet="", kind=kind, sha256=digest,

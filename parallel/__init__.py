@@ -90,6 +90,19 @@ def peak_rss_mb(pid: int | None = None) -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def kept_pool(workers: int) -> ProcessPoolExecutor | None:
+    """Within ``kept_pools``, its pool of ``workers`` processes (started if need be), which
+    outlives the stage that submits to it (work started in one stage, waited for in a later
+    one); else None, and None for fewer than 2 workers."""
+    kept = _KEPT.get()
+    if kept is None or workers < 2:
+        return None
+    # a pool a killed worker broke (a hostile file, intake._resilient) is replaced
+    if workers not in kept or getattr(kept[workers], "_broken", False):
+        kept[workers] = _new_pool(workers)
+    return kept[workers]
+
+
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # spawn, not fork: the flow's process has threads (Prefect) that fork would copy mid-lock.
     # Like any spawned pool, a script that calls into it must guard its main code.
@@ -107,12 +120,9 @@ def process_pool(workers: int):
     if workers < 2:
         yield None
         return
-    kept = _KEPT.get()
+    kept = kept_pool(workers)
     if kept is not None:
-        # a pool a killed worker broke (a hostile file, intake._resilient) is replaced
-        if workers not in kept or getattr(kept[workers], "_broken", False):
-            kept[workers] = _new_pool(workers)
-        yield kept[workers]
+        yield kept
         return
     pool = _new_pool(workers)
     try:

@@ -9,6 +9,7 @@ import datetime as dt
 import json
 import os
 from dataclasses import dataclass, field
+from concurrent.futures import Future
 from pathlib import Path
 
 import pandas as pd
@@ -17,11 +18,13 @@ from findings import invalid_reasons, row_findings, unit_findings, ward_results,
 from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
 from findings.progress import cadre_progress, group_figures, household_members, records_by_id, unit_results
 from findings.units import cadre_groups
-from intake.inbox import Inbox, read_inbox
+from intake.identity import read_export
+from intake.inbox import Inbox, file_sha256, read_inbox
 from matchers.linkage import SETTINGS, link, ward_partitions
 from matchers.people import link_people, people_rows
 from matchers.records import normalize_identity, normalize_rows
 import parallel
+import warehouse
 from reports.machine import CODES, matches_frame, sort_findings, write_run_folder
 from schemas import AssignmentRows, StaffRows, validate_identity, validate_rows, validate_units
 
@@ -82,6 +85,52 @@ def validate_and_normalize(inbox: Inbox) -> Prepared:
             unit_issues += bad.drop_duplicates(["source", "sheet", "row"]).to_dict("records")
     people = people_rows(inbox.assignments, inbox.staff)
     return Prepared(rows=rows, recs=recs, identity_issues=issues, unit_issues=unit_issues, people=people)
+
+
+# An export of this many records has its snapshot stored by a worker while this process
+# validates, links and finds (issue 15): a province's 2.3 M records are ~13 s of the store's
+# load, which otherwise runs at the report's end with the other core idle.
+EARLY_EXPORT_RECORDS = 500_000
+
+
+def store_export_early(db_url: str, inbox: Inbox) -> Future | None:
+    """Start storing the run's identity export in the warehouse (``warehouse.store_snapshot``) on
+    a worker of the run's kept pool (``parallel.kept_pools``), or None where there is no such
+    pool, the export is small (``EARLY_EXPORT_RECORDS``) or the run is on a Dask cluster (its
+    workers may not see the inbox). The worker reads the file again, and stores nothing if its
+    bytes are no longer those read (the ledger's sha256). Wait with ``early_export_stored``."""
+    if parallel.distributed_executor() is not None or len(inbox.identity) < EARLY_EXPORT_RECORDS:
+        return None
+    pool = parallel.kept_pool(parallel.worker_count(True))
+    if pool is None:
+        return None
+    e = inbox.export
+    return pool.submit(store_export, db_url, str(inbox.root / e["source"]), e["source"], e["export_date"],
+                       e["sha256"])
+
+
+def store_export(db_url: str, path: str, source: str, export_date: str, sha256: str) -> bool:
+    """The export at ``path`` stored as the snapshot of (``export_date``, ``sha256``) → True;
+    False, storing nothing, if the file's bytes are not those any more. Raises what
+    ``read_export`` and ``warehouse.store_snapshot`` raise."""
+    if file_sha256(Path(path)) != sha256:
+        return False
+    records = read_export(Path(path))
+    warehouse.store_snapshot(db_url, warehouse.IdentityExport(
+        export_date=dt.date.fromisoformat(export_date), source=source, sha256=sha256, records=records))
+    return True
+
+
+def early_export_stored(started: Future | None) -> str:
+    """Wait for ``store_export_early``'s work: 'stored', 'changed' (the file changed since it
+    was read), 'not started', or the error's type: then the store loads the snapshot itself, as
+    it would have (the error's message is not passed on: it could quote a record)."""
+    if started is None:
+        return "not started"
+    try:
+        return "stored" if started.result() else "changed"
+    except Exception as exc:  # noqa: BLE001 - the store does it itself; never a reason to stop a run
+        return type(exc).__name__
 
 
 def release_raw(inbox: Inbox) -> None:

@@ -259,6 +259,46 @@ def test_same_run_again_replaces_it(db_url):
     assert _stored_rows(db_url, again.run_id)["national_id"].tolist() == again.rows["national_id"].tolist()
 
 
+def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url, tmp_path, monkeypatch):
+    """A big export is stored by a worker of the run's kept pool while the run validates
+    (reconcile.stages.store_export_early); its run's store then finds it stored and loads none
+    of it again. A file changed since it was read is not stored ahead: the run's store does it."""
+    from intake.identity import RENAMES
+    from intake.inbox import Inbox
+    from reconcile import stages
+    import parallel
+
+    identity = make_identity(400, seed=21)
+    source = "identity/export_2023-10-24.csv"
+    path = tmp_path / "inbox" / source
+    path.parent.mkdir(parents=True)
+    identity.records.rename(columns={v: k for k, v in RENAMES.items()}).to_csv(path, index=False)
+    read = stages.read_export(path)
+    export = warehouse.IdentityExport(identity.export_date, source, stages.file_sha256(path), read)
+    inbox = Inbox(root=tmp_path / "inbox", registry=None, identity=read, households=None, assignments=None, staff=None,
+                  files=None, rejected=[], reviews=None, sheets=[], gaps=[], superseded=[], fingerprint="",
+                  export={"source": source, "export_date": "2023-10-24", "sha256": export.sha256})
+    monkeypatch.setenv("RECONCILE_WORKERS", "2")
+    monkeypatch.setattr(stages, "EARLY_EXPORT_RECORDS", 100)   # 400 records count as big here
+    with parallel.kept_pools():
+        assert stages.early_export_stored(stages.store_export_early(db_url, inbox)) == "stored"
+    assert _count(db_url, "identity_exports") == 1 and _count(db_url, "identity_records") == 400
+    warehouse.store_run(db_url, make_run(120, 30, identity=export, seed=21))
+    assert _count(db_url, "identity_exports") == 1 and _count(db_url, "identity_records") == 400
+    stored = _table(db_url, "SELECT identity_id, name FROM identity_records ORDER BY seq")
+    assert stored["identity_id"].tolist() == read["identity_id"].tolist() and stored["name"].tolist() == read["name"].tolist()
+    assert _table(db_url, "SELECT identity_export_id FROM runs")["identity_export_id"].notna().all()
+
+    path.write_text(path.read_text(encoding="utf-8").replace("Khu phố", "Ấp"), encoding="utf-8")
+    with parallel.kept_pools():   # the ledger's sha256 is the file's before the change
+        assert stages.early_export_stored(stages.store_export_early(db_url, inbox)) == "changed"
+        # no kept pool of two, a small export, or a Dask cluster: the run's store does it
+        monkeypatch.setenv("RECONCILE_WORKERS", "1")
+        assert stages.store_export_early(db_url, inbox) is None
+    assert stages.early_export_stored(None) == "not started"
+    assert _count(db_url, "identity_exports") == 1
+
+
 def test_identity_snapshot_is_stored_once_and_shared(db_url):
     identity = make_identity(500, seed=5)
     warehouse.store_run(db_url, make_run(200, 50, identity=identity, seed=5, as_of="2023-10-24"))

@@ -256,6 +256,21 @@ def _delete_run_rows(conn: sa.Connection, run_key: int) -> None:
         conn.execute(sa.delete(model).where(model.run_key == run_key))
 
 
+def store_snapshot(db_url: str, export: IdentityExport) -> int:
+    """Store the export's snapshot now, in a transaction of its own (once per (export_date,
+    sha256), as a run's store does): a run that stores it before its own rows are known (a
+    worker, while the run validates: issue 15) later finds it stored. A snapshot no run refers
+    to is removed by ``prune``. → its id. Raises WarehouseError (nothing stored)."""
+    ensure_schema(db_url)
+    try:
+        with write_connection(engine_for(db_url)) as conn, conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql(STORE_LOCK)
+            return _snapshot(conn, export)
+    except _DB_ERRORS as exc:
+        raise _wrap("storing", "", exc, what="the identity export") from exc
+
+
 def _snapshot(conn: sa.Connection, export: IdentityExport) -> int:
     """The id of this export's snapshot, storing it the first time it is seen."""
     t = IdentityExportRow.__table__
@@ -311,13 +326,13 @@ def _upsert_decisions(conn: sa.Connection, run_id: str, decisions: pd.DataFrame)
     return len(values)
 
 
-def _wrap(action: str, run_id: str, exc: Exception) -> WarehouseError:
+def _wrap(action: str, run_id: str, exc: Exception, what: str = "") -> WarehouseError:
     """A database error as a message free of data: the SQLSTATE/type, never the values."""
     orig = getattr(exc, "orig", exc)
     code = getattr(getattr(orig, "diag", None), "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
     constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
     detail = type(orig).__name__ + (f" {code}" if code else "") + (f" on {constraint}" if constraint else "")
-    return WarehouseError(f"{action} run {run_id} failed ({detail}); nothing of it was kept")
+    return WarehouseError(f"{action} {what or f'run {run_id}'} failed ({detail}); nothing of it was kept")
 
 
 def store_run(db_url: str, data: RunData, writers: int = 1) -> None:
