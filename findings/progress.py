@@ -70,20 +70,14 @@ def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
         .reset_index(drop=True)
 
 
-def group_residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame | None = None,
-                    households: set | None = None) -> pd.DataFrame:
+def group_residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame | None = None) -> pd.DataFrame:
     """The export's records of the households each group's current list names. A household
     belongs to the group whose rows matched most of its members (ties: the lowest ward code, then
     group number, as text); all of
     its members, listed or not, are that group's residents (the export knows wards, not groups).
     → identity_id, ward_code, group_no (the group's ward, as listed), one row per record.
-    ``by_id``: records_by_id(recs), if the caller has it. ``households``: only these
-    household_codes' records (a household's vote depends on its own members' rows only)."""
+    ``by_id``: records_by_id(recs), if the caller has it."""
     m = matches[(matches["match_status"] == "matched") & (matches["identity_id"] != "")]
-    if households is not None:
-        recs = recs[recs["household_code"].isin(households)]
-        m = m[m["identity_id"].isin(recs["identity_id"])]
-        by_id = None
     by_id = records_by_id(recs) if by_id is None else by_id
     m = m.assign(household_code=lookup(m["identity_id"], by_id, ["household_code"])["household_code"].fillna(""))
     m = m[m["household_code"] != ""]

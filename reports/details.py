@@ -26,13 +26,17 @@ VISIT_COLUMNS = ["ward_code", "quarter", "group_no", "household", "head", "name"
                  "status", "action", "note", "source", "row", "identity_id"]
 
 
+def _is_head(relation: pd.Series) -> pd.Series:
+    """The export's relation to the head says 'Chủ hộ' (any case)."""
+    return relation.fillna("").str.casefold().str.startswith("chủ hộ")
+
+
 def household_heads(recs: pd.DataFrame) -> pd.Series:
     """household_code → the head's name in the export (the first member where no one is 'Chủ
     hộ'). ~1.3 s at province scale: a report computes it once and hands it to ``row_details``
     and ``not_listed_details`` as ``heads``."""
     r = recs[["household_code", "name", "relation"]]
-    # lower(), not casefold(): the same answer for this prefix, and vectorised for Arrow-backed strings
-    head = r[r["relation"].fillna("").str.lower().str.startswith("chủ hộ")].drop_duplicates("household_code")
+    head = r[_is_head(r["relation"])].drop_duplicates("household_code")
     first = r.drop_duplicates("household_code")
     return pd.concat([head, first]).drop_duplicates("household_code").set_index("household_code")["name"]
 
@@ -99,8 +103,10 @@ def not_listed_details(findings: pd.DataFrame, matches: pd.DataFrame, recs: pd.D
     ids = findings.loc[findings["code"] == "NOT_LISTED", "identity_id"]
     wanted = recs["identity_id"].isin(set(ids)).to_numpy()
     r = recs[wanted].assign(address=addresses.fillna("").to_numpy()[wanted]).drop_duplicates("identity_id")
-    # only these residents' households are voted on (findings.progress.group_residents)
-    home = group_residents(matches, recs, households=set(r["household_code"]))
+    # only these residents' households are voted on: a household's vote depends on its own
+    # members' rows alone (findings.progress.group_residents)
+    homes = recs[recs["household_code"].isin(set(r["household_code"]))]
+    home = group_residents(matches[matches["identity_id"].isin(homes["identity_id"])], homes)
     home = home.drop_duplicates("identity_id").set_index("identity_id")
     out = pd.DataFrame({
         "ward_code": r["ward_code"], "identity_id": r["identity_id"], "name": r["name"],
@@ -148,7 +154,7 @@ def visit_list(details: pd.DataFrame, not_listed: pd.DataFrame, findings: pd.Dat
         "birth_date": nl["birth_date"], "address": nl["address"], "phone": nl["phone"], "status": nl["status"],
         "action": [ACTIONS["not_listed"] + ("; " + ACTIONS[s] if s in ACTIONS else "") for s in nl["status"]],
         "note": "", "source": "", "row": "", "identity_id": nl["identity_id"],
-        "_head": (nl["relation"].str.casefold().str.startswith("chủ hộ")).to_numpy(),
+        "_head": _is_head(nl["relation"]).to_numpy(),
     })
     out = pd.concat([listed, extra], ignore_index=True)
     out["_q"] = out["quarter"].eq("")   # people whose quarter is not known come last

@@ -164,13 +164,14 @@ def test_group_residents_of_some_households_are_those_of_the_whole_vote():
                             "identity_id": ["1", "2", "4", "5", "6"], "ward_code": ["W2", "W1", "W1", "W1", "W3"],
                             "group_no": ["7", "3", "3", "9", "1"]})
     whole = group_residents(matches, recs)
-    some = group_residents(matches, recs, households={"H1", "H2"})
+    homes = recs[recs["household_code"].isin({"H1", "H2"})]   # as reports.details narrows them
+    some = group_residents(matches[matches["identity_id"].isin(homes["identity_id"])], homes)
     assert list(some["identity_id"]) == ["1", "2", "3", "4", "5"]
     assert some.reset_index(drop=True).equals(
         whole[whole["identity_id"].isin(list("12345"))].reset_index(drop=True))
     # H1: one vote each for W1/3 and W2/7, the lowest ward wins; H2 by its one matched row
     assert some.set_index("identity_id").loc["3", ["ward_code", "group_no"]].tolist() == ["W1", "3"]
-    assert group_residents(matches, recs, households=set()).empty
+    assert group_residents(matches.iloc[:0], recs.iloc[:0]).empty
 
 
 def test_phase_dates_are_settings(tmp_path):
