@@ -117,19 +117,21 @@ def store_task(pending: "warehouse.PendingRun", run_data, seconds: dict, finishe
 @_task("report")
 def report_task(out: str, run_id: str, found, summary, data, linked, extras, load=None) -> str:
     """The run folder; ``load()``, if given, writes the run's rows into the warehouse (not yet
-    committed: ``store_task``) once the CSVs and notices are written, while the pool still writes
-    the ward workbooks (at province scale report and store together ~1.1× faster than one
-    after the other: docs/scaling.md)."""
+    committed: ``store_task``) once the CSVs are written, while the pool writes the ward
+    workbooks (at province scale report and store together ~1.1× faster than one after the
+    other: docs/scaling.md)."""
     def human(folder: Path, machine) -> None:
-        def meanwhile() -> None:   # the CSVs, the notices and the store's load, while the pool writes the ward workbooks
+        def meanwhile() -> None:   # the CSVs, the store's load and the notices, while the pool writes the ward workbooks
             machine()
-            write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
-                                             summary, extras.campaign))
             # Not on a Dask cluster: there this process orchestrates every partition's task run
             # (Prefect's and Dask's threads need the interpreter), and the load would starve them
             # (a province's report 187 s → 282 s, and its peak over 6 GB); the store stage loads.
             if load is not None and parallel.distributed_executor() is None:
                 load()
+            # Last: the notices' documents queue on the pool behind the ward workbooks, and a load
+            # after them ran alone at the stage's end with a core idle (~15 s at province scale).
+            write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
+                                             summary, extras.campaign))
         # both take the run's kept pool (parallel.kept_pools): the read stage's warm workers
         write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras,
                             meanwhile=meanwhile)
