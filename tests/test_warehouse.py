@@ -660,6 +660,32 @@ def test_prune_keeps_the_newest_runs_and_drops_what_no_kept_run_needs(db_url):
         warehouse.prune(db_url, 0)
 
 
+def test_prune_drops_a_snapshot_stored_ahead_by_a_failed_run_and_never_one_being_stored(db_url, monkeypatch):
+    """A run stores a big export's snapshot ahead of its rows (issue 15): if it fails afterwards,
+    no run refers to the snapshot, and prune removes it even with no run to remove; while a run
+    holds the warehouse (its snapshot not yet referred to), prune waits for it, or gives up."""
+    import sqlalchemy as sa
+
+    export = make_identity(300, seed=33, export_date="2023-10-25")
+    warehouse.store_run(db_url, make_run(100, 20, identity=export, run_id="20231025-0000000000"))
+    ahead = make_identity(300, seed=34, export_date="2023-10-26")
+    warehouse.store_snapshot(db_url, ahead)
+
+    def exports() -> list[str]:
+        with engine_for(db_url).connect() as conn:
+            return sorted(str(e) for e in conn.execute(sa.text("select export_date from identity_exports")).scalars())
+
+    assert exports() == ["2023-10-25", "2023-10-26"]
+    monkeypatch.setenv("RECONCILE_LOCK_TIMEOUT", "0")
+    with warehouse.run_lock(db_url):   # a run is being written: its snapshot stored ahead stays
+        with pytest.raises(warehouse.WarehouseBusy):
+            warehouse.prune(db_url, 1)
+    assert exports() == ["2023-10-25", "2023-10-26"]
+    assert warehouse.prune(db_url, 1) == []   # no run to remove; the orphan snapshot goes
+    assert exports() == ["2023-10-25"] and _count(db_url, "identity_records") == 300
+    assert warehouse.history(db_url)["run_id"].unique().tolist() == ["20231025-0000000000"]
+
+
 # ---------------------------------------------------------------------------------------------
 # Several writers in one run (issue 15)
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from warehouse.db import engine_for, write_connection
 from warehouse.errors import WarehouseError
+from warehouse.lock import run_lock
 from warehouse.models import (
     DECISIONS,
     Finding,
@@ -623,25 +624,27 @@ def record_notice(db_url: str, run_id: str, unit_code: str, unit_kind: str, chan
 def prune(db_url: str, keep: int) -> list[str]:
     """Retention (docs/security.md): keep the newest ``keep`` completed runs (by as_of, then when
     stored) whole; delete every older run's rows (person-rows, matches, findings, files, results,
-    notices) and every identity snapshot no kept run refers to. Failed runs older than the
-    oldest kept run go too. → the run ids removed. Raises WarehouseError."""
+    notices) and every identity snapshot no kept run refers to (a snapshot stored ahead by a run
+    that failed afterwards, too: ``store_snapshot``). Failed runs older than the oldest kept run
+    go too. Holds the warehouse's run lock (``run_lock``; waits for a run being written, whose
+    snapshot stored ahead no run refers to yet). → the run ids removed. Raises WarehouseError
+    (WarehouseBusy if a run holds the lock longer than ``RECONCILE_LOCK_TIMEOUT``)."""
     if keep < 1:
         raise WarehouseError("prune: --keep must be at least 1 (the newest run is always kept)")
     ensure_schema(db_url)
     runs = Run.__table__
     removed: list[str] = []
     try:
-        with write_connection(engine_for(db_url)) as conn, conn.begin():
+        with run_lock(db_url), write_connection(engine_for(db_url)) as conn, conn.begin():
             done = conn.execute(sa.select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.stored_at)
                                 .where(runs.c.status == "completed")
                                 .order_by(runs.c.as_of.desc(), runs.c.stored_at.desc())).all()
-            if len(done) <= keep:
-                return []
-            kept = done[:keep]
-            oldest = min(r.stored_at for r in kept)
-            old = [r for r in done[keep:]] + conn.execute(
-                sa.select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.stored_at)
-                .where(runs.c.status == "failed", runs.c.stored_at < oldest)).all()
+            old = []
+            if len(done) > keep:
+                oldest = min(r.stored_at for r in done[:keep])
+                old = [r for r in done[keep:]] + conn.execute(
+                    sa.select(runs.c.id, runs.c.run_id, runs.c.as_of, runs.c.stored_at)
+                    .where(runs.c.status == "failed", runs.c.stored_at < oldest)).all()
             for r in old:
                 _delete_run_rows(conn, r.id)
                 conn.execute(sa.delete(Notice.__table__).where(Notice.__table__.c.run_key == r.id))
