@@ -752,7 +752,7 @@ def partition_best(R: Side, C: Side, tables: Tables, shares, usable, banned, for
 
 def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
          decisions: pd.DataFrame | None = None, weights: dict | None = None,
-         partitions: pd.Series | None = None, submit=None) -> pd.DataFrame:
+         partitions: pd.Series | None = None, submit=None, meanwhile=None) -> pd.DataFrame:
     """rows (matchers.records.normalize_rows) × recs (normalize_identity) → one result per row:
     match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
     the best pair's comparison levels (id, name, dob, gender, phone, ward, household); its
@@ -766,7 +766,10 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
     (``plan_partitions``), with the run's codes, national term frequencies, national m/u (a first
     pass adds up each partition's ``m_counts``) and the national rule on taken records: the
     links are the whole linkage's, row for row. ``submit(fn, *args)`` → a future runs a
-    partition's pass (an executor's ``submit``; default: here, one after another)."""
+    partition's pass (an executor's ``submit``; default: here, one after another).
+    ``meanwhile(weights)``, if given, is called with the m/u log-weights once they are known: by
+    partitions, while the second pass runs (the flow links its cadres and staff there, with the
+    same weights, on the core the pool leaves idle at the pass's end)."""
     index = rows.index
     rows = rows.reset_index(drop=True)
     recs = recs.reset_index(drop=True)
@@ -779,35 +782,40 @@ def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
         best = _decided(R, C, levels, forced, weights, s)
         del levels
         count = 1
+        if meanwhile is not None:
+            meanwhile(weights)
     else:
         best, weights, count = _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights,
-                                                    partitions, s, submit)
+                                                    partitions, s, submit, meanwhile)
     best = _taken_rule(best, len(recs))
     out = _result(best, rows, recs, index, weights, s)
     out.attrs["partitions"] = count
     return out
 
 
-def _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights, partitions, s, submit):
+def _linked_by_partition(R, C, tables, shares, usable, banned, forced, weights, partitions, s, submit,
+                         meanwhile=None):
     plan = plan_partitions(R, C, tables, partitions, forced)
 
-    def each(fn, *extra):
-        futures = [(part, _submit(submit, fn, R.take(part.rows), C.take(part.recs), tables, shares[part.recs],
-                                  usable[part.rows], _local(banned, part), _local(forced, part), *extra, s))
-                   for part in plan]
-        for part, future in futures:
-            yield part, future.result()
+    def submitted(fn, *extra) -> list[tuple[Partition, object]]:
+        return [(part, _submit(submit, fn, R.take(part.rows), C.take(part.recs), tables, shares[part.recs],
+                               usable[part.rows], _local(banned, part), _local(forced, part), *extra, s))
+                for part in plan]
 
     if weights is None:
         if estimable(len(R.nid), len(C.nid)):
-            counted = [counts for _, counts in each(partition_m_counts)]
+            counted = [future.result() for _, future in submitted(partition_m_counts)]
             total = {f: sum(counts[f] for counts in counted) for f in ESTIMATED}
             weights = weights_from(total, u_counts(R, C, random_pairs(len(R.nid), len(C.nid)), tables, shares, s),
                                    len(C.nid), s)
         else:
             weights = default_weights(s)
+    second = submitted(partition_best, weights)
+    if meanwhile is not None:
+        meanwhile(weights)
     parts = []
-    for part, best in each(partition_best, weights):
+    for part, future in second:
+        best = future.result()
         local = best["rec"].to_numpy()
         has = ~np.isnan(local)
         best["rec"] = np.where(has, part.recs[np.where(has, local, 0).astype(np.int64)], np.nan)

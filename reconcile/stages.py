@@ -180,16 +180,26 @@ def link_rows(prepared: Prepared, decisions: pd.DataFrame | None = None) -> Link
     held a partition at a time by the workers, not the whole run's by this process."""
     rows, recs = prepared.rows, prepared.recs
     size = partition_rows()
+    people: list[pd.DataFrame] = []
+
+    def cadres_and_staff(weights: dict) -> None:
+        # with the households' model: the same comparison levels and m/u weights; by partitions,
+        # while the pool runs the second pass (~7 s at province scale that ran after it, alone)
+        people.append(link_people(prepared.people, prepared.recs, weights))
+
     if parallel.distributed_executor() is None and len(rows) <= size:
-        links = link(rows, recs, SETTINGS, decisions)
+        links = link(rows, recs, SETTINGS, decisions, meanwhile=cadres_and_staff)
     else:
+        # Not meanwhile on a Dask cluster: there this process orchestrates the partitions' task
+        # runs, and work of its own would starve Prefect's and Dask's threads (flows/nightly.py).
         with parallel.process_pool(parallel.worker_count(True)) as pool:
             links = link(rows, recs, SETTINGS, decisions, partitions=ward_partitions(rows, recs, size),
-                         submit=pool.submit if pool is not None else None)
+                         submit=pool.submit if pool is not None else None,
+                         meanwhile=cadres_and_staff if parallel.distributed_executor() is None else None)
+        if not people:
+            cadres_and_staff(links.attrs["weights"])
     links.loc[prepared.rows["invalid"].to_numpy(), ["match_status", "identity_id", "method"]] = ["invalid", "", ""]
-    # cadres and staff with the households' model: the same comparison levels and m/u weights
-    people = link_people(prepared.people, prepared.recs, links.attrs.get("weights"))
-    return Linked(rows=prepared.rows, recs=prepared.recs, links=links, people=people)
+    return Linked(rows=prepared.rows, recs=prepared.recs, links=links, people=people[0])
 
 
 def find(inbox: Inbox, linked: Linked, as_of: dt.date, campaign: Campaign = DEFAULT_CAMPAIGN) -> Found:
