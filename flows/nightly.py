@@ -194,12 +194,16 @@ def _partitions():
     if type(runner).__name__ != "DaskTaskRunner":
         yield
         return
+    from distributed import LocalCluster
+
     from flows.partitions import TaskRunnerExecutor, worker_peaks_mb
 
     client = runner.client   # the cluster starts here (prefect-dask starts it on first use)
     threads = sum(client.nthreads().values())
-    get_run_logger().info("dask: %d workers, %d threads", len(client.nthreads()), threads)
-    with parallel.distributed(TaskRunnerExecutor(threads)):
+    local = isinstance(getattr(client, "cluster", None), LocalCluster)
+    get_run_logger().info("dask: %d workers, %d threads%s", len(client.nthreads()), threads,
+                          ", on this machine" if local else "")
+    with parallel.distributed(TaskRunnerExecutor(threads, local=local)):
         yield
     WORKER_PEAKS_MB.clear()
     WORKER_PEAKS_MB.update(worker_peaks_mb(client))

@@ -64,10 +64,13 @@ class TaskRunnerExecutor(Executor):
     """A ``concurrent.futures.Executor`` whose calls are ``partition`` task runs submitted to the
     current flow run's task runner. ``workers``: the cluster's worker threads (sizes the batches
     and the window: at most ``WINDOW_PER_WORKER`` partitions per worker are in flight, so the
-    flow's process never holds every partition's payload at once)."""
+    flow's process never holds every partition's payload at once). ``local``: the workers run on
+    this machine (a ``LocalCluster`` started for the run), so they see the inbox and a SQLite
+    warehouse as this process does."""
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, local: bool = False) -> None:
         self.workers = max(1, workers)
+        self.local = local
         self._in_flight: collections.deque = collections.deque()
 
     def submit(self, fn, /, *args, **kwargs):

@@ -95,13 +95,18 @@ EARLY_EXPORT_RECORDS = 500_000
 
 def store_export_early(db_url: str, inbox: Inbox) -> Future | None:
     """Start storing the run's identity export in the warehouse (``warehouse.store_snapshot``) on
-    a worker of the run's kept pool (``parallel.kept_pools``), or None where there is no such
-    pool, the export is small (``EARLY_EXPORT_RECORDS``) or the run is on a Dask cluster (its
-    workers may not see the inbox). The worker reads the file again, and stores nothing if its
-    bytes are no longer those read (the ledger's sha256). Wait with ``early_export_stored``."""
-    if parallel.distributed_executor() is not None or len(inbox.identity) < EARLY_EXPORT_RECORDS:
+    a worker of the run's kept pool (``parallel.kept_pools``) or of a Dask cluster on this
+    machine (``flows.partitions.TaskRunnerExecutor``, ``local``); None where there is neither,
+    the export is small (``EARLY_EXPORT_RECORDS``) or the cluster's workers are elsewhere (they
+    may not see the inbox, nor a SQLite file). The worker reads the file again, and stores
+    nothing if its bytes are no longer those read (the ledger's sha256). Wait with
+    ``early_export_stored``."""
+    if len(inbox.identity) < EARLY_EXPORT_RECORDS:
         return None
-    pool = parallel.kept_pool(parallel.worker_count(True))
+    pool = parallel.distributed_executor()
+    if pool is not None and not getattr(pool, "local", False):
+        return None
+    pool = pool or parallel.kept_pool(parallel.worker_count(True))
     if pool is None:
         return None
     e = inbox.export

@@ -10,6 +10,7 @@ from pathlib import Path
 import warehouse
 from bench.scoring import sorted_csv
 from flows import nightly
+from reconcile import stages
 
 
 def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city, tmp_path, monkeypatch):
@@ -22,6 +23,7 @@ def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city
         default = Path(nightly.reconcile(inbox=str(small_city / "inbox"), out=str(tmp_path / "default"), as_of=as_of))
 
     monkeypatch.setenv("RECONCILE_PARTITION_ROWS", "1")   # linkage: every ward a partition
+    monkeypatch.setattr(stages, "EARLY_EXPORT_RECORDS", 1)  # the export stored ahead, by a worker of the cluster
     runner = DaskTaskRunner(cluster_kwargs={"n_workers": 2, "threads_per_worker": 1, "processes": True,
                                             "dashboard_address": None})
     on_dask = nightly.reconcile.with_options(task_runner=runner)
@@ -45,6 +47,12 @@ def test_a_dask_local_cluster_gives_the_same_results(prefect_harness, small_city
     for linkage_pass in ("partition_m_counts[", "partition_best["):   # every ward a partition, two passes
         assert sum(n.startswith(linkage_pass) for n in names) >= 2, names
     assert sum(n.startswith("write_ward[") for n in names) == len(ward_books) - 1   # all but the city's
+    assert names.count("store_export[1]") == 1   # the export's snapshot, stored ahead by a worker
+    import sqlite3
+    with sqlite3.connect(tmp_path / "dask.sqlite") as db:   # the one snapshot, the run's
+        assert db.execute("select count(*) from identity_exports").fetchone()[0] == 1
+        assert db.execute("select count(*) from runs where identity_export_id = "
+                          "(select id from identity_exports)").fetchone()[0] == 1
     assert all(r.state_type.value == "COMPLETED" for r in runs)
     assert len(nightly.WORKER_PEAKS_MB) == 2 and all(v > 0 for v in nightly.WORKER_PEAKS_MB.values())
 
