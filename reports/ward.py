@@ -16,6 +16,7 @@ import pandas as pd
 import xlsxwriter
 
 from findings.campaign import Campaign
+from reports.details import visit_list
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, CODE_SHEETS, DECISIONS, GENDER_LABELS, MET_LABELS,
                             STATE_LABELS, natural, vi_date)
 from reports.xlsx import formats, page, table
@@ -42,7 +43,7 @@ COMPARED = {
 class WardBook:
     """Everything one ward's workbook shows. Shapes: details (reports.details DETAIL_COLUMNS +
     person_key), findings (discrepancies.csv rows of the ward), not_listed (NOT_LISTED_COLUMNS),
-    visits (VISIT_COLUMNS), groups (registry groups of the ward), cadres (findings.progress
+    groups (registry groups of the ward), cadres (findings.progress
     CADRE_COLUMNS), history (warehouse.unit_history rows of the ward)."""
 
     ward: dict
@@ -51,7 +52,6 @@ class WardBook:
     details: pd.DataFrame
     findings: pd.DataFrame
     not_listed: pd.DataFrame
-    visits: pd.DataFrame
     groups: pd.DataFrame
     cadres: pd.DataFrame | None
     history: pd.DataFrame | None
@@ -59,6 +59,12 @@ class WardBook:
     withheld: list
     campaign: Campaign
     group_figures: pd.DataFrame | None = None   # findings.progress.group_figures of the ward
+
+
+def _columns(frame: pd.DataFrame, *names: str) -> list[list]:
+    """The frame's columns as lists, to zip into a sheet's records: iterating a pandas column of
+    text goes through its array one element at a time (~20x slower than ``tolist``)."""
+    return [frame[name].tolist() for name in names]
 
 
 def _value(field: str, v: str) -> str:
@@ -88,8 +94,11 @@ def write_ward(path: Path, book: WardBook) -> None:
     fmt = formats(wb)
     run_date = vi_date(book.as_of)
     review = review_rows(book)
-    _overview(wb, fmt, book, review, run_date)
-    _visits(wb, fmt, book, run_date)
+    # the ward's visit list from its own frames, here on the pool's worker: it is the whole run's
+    # list cut by ward (visit_list sorts by ward first, and a row's findings are its ward's)
+    visits = visit_list(book.details, book.not_listed, book.findings)
+    _overview(wb, fmt, book, review, visits, run_date)
+    _visits(wb, fmt, visits, run_date)
     _finding_sheets(wb, fmt, book, run_date)
     if book.cadres is not None and len(book.cadres):
         _cadres(wb, fmt, book.cadres, run_date)
@@ -103,7 +112,7 @@ def write_ward(path: Path, book: WardBook) -> None:
     wb.close()
 
 
-def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, run_date: str) -> None:
+def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, visits: pd.DataFrame, run_date: str) -> None:
     """Where the ward stands, in ten seconds: the rate against target and against eligible
     residents, what the team must do, the deadlines, the nightly trend, each group's progress."""
     w = book.ward
@@ -126,7 +135,7 @@ def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, run_date: str) -> N
              ("Đã kích hoạt", activated, "big"),
              ("Tỷ lệ so với chỉ tiêu", activated / target if target else float("nan"), "bigpct"),
              ("Tỷ lệ so với công dân đủ 14 tuổi", activated / eligible if eligible else float("nan"), "bigpct"),
-             ("Số người cần đến nhà (trang \"Cần đến nhà\")", len(book.visits), "big"),
+             ("Số người cần đến nhà (trang \"Cần đến nhà\")", len(visits), "big"),
              ("Chưa có trong danh sách của tổ", len(book.not_listed), "big"),
              ("Dòng cần xem xét (trang \"Xem xét\")", len(review), "big")]
     for label, value, f in lines:
@@ -222,14 +231,13 @@ def _trend_points(book: WardBook) -> list[tuple[str, float]]:
     return sorted(points.items())
 
 
-def _visits(wb, fmt, book: WardBook, run_date: str) -> None:
+def _visits(wb, fmt, v: pd.DataFrame, run_date: str) -> None:
     """Whom to visit, by quarter, group and household, and what to do (reports.details.visit_list)."""
     ws = wb.add_worksheet("Cần đến nhà")
-    v = book.visits
     records = [[q, g, h, n, vi_date(b), a, p, ACCOUNT_LABELS.get(s, s), act, note, "", i]
                for q, g, h, n, b, a, p, s, act, note, i in
-               zip(v["quarter"], v["group_no"], v["head"], v["name"], v["birth_date"], v["address"], v["phone"],
-                   v["status"], v["action"], v["note"], v["identity_id"])]
+               zip(*_columns(v, "quarter", "group_no", "head", "name", "birth_date", "address", "phone", "status",
+                             "action", "note", "identity_id"))]
     table(ws, fmt, 0, ["Khu phố", "Tổ", "Chủ hộ", "Họ và tên", "Ngày sinh", "Địa chỉ", "Số điện thoại",
                               "Tài khoản hiện nay", "Việc cần làm", "Ghi chú của danh sách", "Kết quả đến nhà",
                               "Số định danh"], records, [11, 5, 20, 22, 10, 34, 12, 16, 40, 16, 16, 14], wrap=(5, 8))
@@ -253,10 +261,10 @@ def _finding_sheets(wb, fmt, book: WardBook, run_date: str) -> None:
         ws = wb.add_worksheet(CODE_SHEETS[code])
         ws.write_string(0, 0, CODE_LABELS[code].upper(), fmt["title"])
         list_field, sys_field, what = COMPARED.get(code, ("list_id", "identity_id", "Số định danh"))
-        records = [[r.quarter, r.group_no, r.list_name, vi_date(r.list_birth_date), r.list_address,
-                    _value(list_field, getattr(r, list_field)), _value(sys_field, getattr(r, sys_field)),
-                    r.detail, r.source, int(r.row), code]
-                   for r in part.itertuples()]
+        records = [[q, g, n, vi_date(b), a, _value(list_field, lv), _value(sys_field, sv), d, s, int(r), code]
+                   for q, g, n, b, a, lv, sv, d, s, r in zip(*_columns(
+                       part, "quarter", "group_no", "list_name", "list_birth_date", "list_address", list_field,
+                       sys_field, "detail", "source", "row"))]
         table(ws, fmt, 2, ["Khu phố", "Tổ", "Họ và tên (danh sách)", "Ngày sinh (danh sách)", "Địa chỉ",
                                   f"{what} theo danh sách", f"{what} theo hệ thống", "Chi tiết", "Tệp", "Dòng", "Mã"],
                      records, [11, 5, 22, 11, 30, 18, 18, 40, 30, 6, 6], highlight={6: 5}, wrap=(4, 7, 8))
@@ -272,8 +280,8 @@ def _not_listed_sheet(wb, fmt, book: WardBook, run_date: str) -> None:
     ws.write_string(0, 0, "NGƯỜI DÂN ĐỦ 14 TUỔI CHƯA CÓ TRONG DANH SÁCH NÀO CỦA PHƯỜNG/XÃ", fmt["title"])
     records = [[q, g, h, n, vi_date(b), GENDER_LABELS.get(s, s), a, p, ACCOUNT_LABELS.get(st, st), i, "NOT_LISTED"]
                for q, g, h, n, b, s, a, p, st, i in
-               zip(nl["quarter"], nl["group_no"], nl["head"], nl["name"], nl["birth_date"], nl["gender"],
-                   nl["address"], nl["phone"], nl["status"], nl["identity_id"])]
+               zip(*_columns(nl, "quarter", "group_no", "head", "name", "birth_date", "gender", "address", "phone",
+                             "status", "identity_id"))]
     table(ws, fmt, 2, ["Khu phố", "Tổ (theo hộ)", "Chủ hộ", "Họ và tên", "Ngày sinh", "Giới tính", "Địa chỉ",
                        "Số điện thoại", "Tài khoản", "Số định danh", "Mã"],
           records, [11, 7, 22, 22, 11, 8, 36, 12, 16, 14, 6], wrap=(6,))
@@ -322,15 +330,19 @@ def _review(wb, fmt, review: pd.DataFrame, run_date: str) -> None:
     decision to the person, not the row, so it survives a resubmission)."""
     rs = wb.add_worksheet("Xem xét")
     records = []
-    for r in review.itertuples():
-        why = ", ".join(CODE_LABELS[c] for c in r.codes)
-        if r.match_status == "review":
+    for (source, sheet, row, identity_id, group_no, list_name, list_birth_date, list_gender, list_id, list_address,
+         sys_name, sys_birth_date, sys_gender, sys_address, codes, match_status, person_key) in zip(*_columns(
+            review, "source", "sheet", "row", "identity_id", "group_no", "list_name", "list_birth_date",
+            "list_gender", "list_id", "list_address", "sys_name", "sys_birth_date", "sys_gender", "sys_address",
+            "codes", "match_status", "person_key")):
+        why = ", ".join(CODE_LABELS[c] for c in codes)
+        if match_status == "review":
             why = "Cần xem xét (điểm khớp thấp)" + (", " + why if why else "")
-        records.append((r.source, r.sheet, int(r.row), r.identity_id, r.group_no,
-                        r.list_name, vi_date(r.list_birth_date), GENDER_LABELS.get(r.list_gender, r.list_gender),
-                        r.list_id, r.list_address,
-                        r.sys_name, vi_date(r.sys_birth_date), GENDER_LABELS.get(r.sys_gender, r.sys_gender),
-                        r.sys_address, why, "", "", r.person_key))
+        records.append((source, sheet, int(row), identity_id, group_no,
+                        list_name, vi_date(list_birth_date), GENDER_LABELS.get(list_gender, list_gender),
+                        list_id, list_address,
+                        sys_name, vi_date(sys_birth_date), GENDER_LABELS.get(sys_gender, sys_gender),
+                        sys_address, why, "", "", person_key))
     headers = ["source", "sheet", "row", "identity_id", "Tổ",
                "Họ tên (danh sách)", "Ngày sinh (danh sách)", "Giới tính (danh sách)", "Số định danh ghi trong danh sách",
                "Địa chỉ (danh sách)",

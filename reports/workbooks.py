@@ -15,7 +15,7 @@ import xlsxwriter
 
 from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
 from parallel import process_pool, worker_count
-from reports.details import household_heads, not_listed_details, row_details, visit_list
+from reports.details import household_heads, not_listed_details, row_details
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, LAYOUT_LABELS, RULE_LABELS, SHEET_STATUS, slug, vi_date,
                             vi_int, vi_pct)
 from reports.ward import WardBook, write_ward
@@ -58,13 +58,13 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
     details["person_key"] = rows["person_key"].to_numpy(dtype=object)
     not_listed = not_listed_details(findings, matches, recs, addresses, data.registry.groups, heads)
     del heads
-    visits = visit_list(details, not_listed, findings)
-    views = {"details": details, "findings": findings, "not_listed": not_listed, "visits": visits}
+    # each ward's visit list is made from these by its workbook's worker (reports.ward.write_ward)
+    views = {"details": details, "findings": findings, "not_listed": not_listed}
     by_ward = {name: dict(tuple(frame.groupby("ward_code", sort=False))) for name, frame in views.items()}
     empty = {name: frame.iloc[:0] for name, frame in views.items()}
     # the jobs take the per-ward copies: the whole run's frames go now, not after the pool, so that
     # the CSVs this process writes meanwhile come on top of less (the stage's peak is this split)
-    del details, not_listed, visits, views
+    del details, not_listed, views
     cadres = extras.cadres
     jobs = []
     for ward in wards.itertuples(index=False):
@@ -82,14 +82,13 @@ def write_human_reports(folder: Path, data, linked, matches: pd.DataFrame, findi
         book = WardBook(
             ward=ward._asdict(), as_of=summary["as_of"], export_date=summary.get("export_date", ""),
             details=wd, findings=wf, not_listed=by_ward["not_listed"].get(code, empty["not_listed"]),
-            visits=by_ward["visits"].get(code, empty["visits"]),
             groups=data.registry.groups[data.registry.groups["ward_code"] == code],
             group_figures=(extras.groups[extras.groups["ward_code"] == code] if extras.groups is not None else None),
             cadres=cadres[cadres["ward_code"] == code] if cadres is not None else None,
             history=history, rejected=own, withheld=withheld_lines(summary, code), campaign=extras.campaign)
         jobs.append((out / f"{code}_{name}.xlsx", book))
     # biggest first: the last workbook to start is a small one, so no worker waits long at the end
-    jobs.sort(key=lambda job: -(len(job[1].details) + len(job[1].findings) + len(job[1].visits)))
+    jobs.sort(key=lambda job: -(len(job[1].details) + len(job[1].findings) + len(job[1].not_listed)))
     with process_pool(worker_count(len(matches) >= PARALLEL_MIN_ROWS)) as pool:
         if pool is None:
             for job in jobs:

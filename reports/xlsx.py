@@ -9,8 +9,10 @@ import textwrap
 import numpy as np
 
 from matchers.text import fold
-from reports.inert import inert
+from reports.inert import DANGEROUS
 from reports.labels import XL_INT, XL_PCT
+
+_DANGEROUS_FIRST = "".join(DANGEROUS)   # one character each
 
 
 def formats(wb) -> dict:
@@ -50,6 +52,17 @@ def table(ws, fmt: dict, top: int, headers: list[str], records, widths: list[int
     lines = max((len(textwrap.wrap(h, max(int(w) - 1, 1))) for h, w in zip(headers, widths)), default=1)
     if lines > 1:
         ws.set_row(top, 15 * lines)
+    # Per cell this loop is the report's biggest cost after xlsxwriter's own (a province's ward
+    # workbooks write ~14 M cells): what can be decided per column is decided once here.
+    records = records if isinstance(records, list) else list(records)
+    width = max([len(headers), len(widths)] + [len(rec) for rec in records[:1]])
+    text = [fmt["wrap"] if c in wrap else fmt["cell"] for c in range(width)]
+    diff, integer, rate = fmt["diff"], fmt["int"], fmt["pct"]
+    compared = highlight or {}
+    # xlsxwriter's undecorated writers where it has them: the public ones only add the "A1"
+    # argument conversion, ~8 % of a ward workbook's time at these cell counts
+    write_string = getattr(ws, "_write_string", ws.write_string)
+    write_number = getattr(ws, "_write_number", ws.write_number)
     r = top
     for r, rec in enumerate(records, start=top + 1):
         if wrap:
@@ -58,17 +71,20 @@ def table(ws, fmt: dict, top: int, headers: list[str], records, widths: list[int
                 ws.set_row(r, 13 * lines)
         for c, v in enumerate(rec):
             if isinstance(v, str):
-                v = inert(v)
                 if v:
-                    other = highlight.get(c) if highlight else None
-                    differs = other is not None and fold(str(rec[other])) != fold(v)
-                    ws.write_string(r, c, v, fmt["diff"] if differs else (fmt["wrap"] if c in wrap else fmt["cell"]))
+                    if v[0] in _DANGEROUS_FIRST:   # reports.inert.inert, inlined
+                        v = "'" + v
+                    other = compared.get(c)
+                    if other is not None and fold(str(rec[other])) != fold(v):
+                        write_string(r, c, v, diff)
+                    else:
+                        write_string(r, c, v, text[c] if c < width else fmt["cell"])
             elif isinstance(v, (bool, np.bool_)):
                 continue
             elif isinstance(v, (int, np.integer)):
-                ws.write_number(r, c, int(v), fmt["int"])
+                write_number(r, c, int(v), integer)
             elif isinstance(v, (float, np.floating)) and v == v:   # a rate (NaN stays empty)
-                ws.write_number(r, c, float(v), fmt["pct"])
+                write_number(r, c, float(v), rate)
     ws.freeze_panes(top + 1, 0)
     if filter_ and r > top:
         ws.autofilter(top, 0, r, len(headers) - 1)
