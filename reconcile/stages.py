@@ -67,16 +67,21 @@ def read(inbox_dir: str | Path) -> Inbox:
     return read_inbox(Path(inbox_dir))
 
 
-def validate_and_normalize(inbox: Inbox) -> Prepared:
-    """Normalise both sides, then validate them with the Pandera models."""
+def validate_and_normalize(inbox: Inbox, export_checked: Future | None = None) -> Prepared:
+    """Normalise both sides, then validate them with the Pandera models. ``export_checked``:
+    ``store_export_early``'s work, whose worker checks the export it stores with the same model
+    (``schemas.validate_identity``); where it has finished, its counts are taken, else (or where
+    it failed) the export is checked here (~5 s at province scale)."""
     rows = normalize_rows(inbox.households)
     reasons = validate_rows(rows)
     # Belt and braces: the contract's INVALID rule computed directly must agree with Pandera.
     direct = invalid_reasons(rows)
     rows["invalid_reason"] = reasons.where(reasons != "", direct)
     rows["invalid"] = rows["invalid_reason"] != ""
-    issues = validate_identity(inbox.identity)
     recs = normalize_identity(inbox.identity)
+    issues = early_export_checks(export_checked)
+    if issues is None:
+        issues = validate_identity(inbox.identity)
     unit_issues = []
     for frame, model in ((inbox.assignments, AssignmentRows), (inbox.staff, StaffRows)):
         if len(frame):
@@ -99,8 +104,9 @@ def store_export_early(db_url: str, inbox: Inbox) -> Future | None:
     machine (``flows.partitions.TaskRunnerExecutor``, ``local``); None where there is neither,
     the export is small (``EARLY_EXPORT_RECORDS``) or the cluster's workers are elsewhere (they
     may not see the inbox, nor a SQLite file). The worker reads the file again, and stores
-    nothing if its bytes are no longer those read (the ledger's sha256). Wait with
-    ``early_export_stored``."""
+    nothing if its bytes are no longer those read (the ledger's sha256); then it checks them
+    (``store_export``), sparing the validate stage that work (``early_export_checks``). Wait
+    with ``early_export_stored``."""
     if len(inbox.identity) < EARLY_EXPORT_RECORDS:
         return None
     pool = parallel.distributed_executor()
@@ -114,16 +120,30 @@ def store_export_early(db_url: str, inbox: Inbox) -> Future | None:
                        e["sha256"])
 
 
-def store_export(db_url: str, path: str, source: str, export_date: str, sha256: str) -> bool:
-    """The export at ``path`` stored as the snapshot of (``export_date``, ``sha256``) → True;
-    False, storing nothing, if the file's bytes are not those any more. Raises what
-    ``read_export`` and ``warehouse.store_snapshot`` raise."""
+def store_export(db_url: str, path: str, source: str, export_date: str, sha256: str) -> dict[str, int] | None:
+    """The export at ``path`` stored as the snapshot of (``export_date``, ``sha256``), then checked
+    → the counts of its failing checks (``schemas.validate_identity``: the same records the run
+    read, so the validate stage need not check them again); None, storing nothing, if the
+    file's bytes are not those any more. Raises what ``read_export``, ``warehouse.store_snapshot``
+    and ``validate_identity`` raise."""
     if file_sha256(Path(path)) != sha256:
-        return False
+        return None
     records = read_export(Path(path))
     warehouse.store_snapshot(db_url, warehouse.IdentityExport(
         export_date=dt.date.fromisoformat(export_date), source=source, sha256=sha256, records=records))
-    return True
+    return validate_identity(records)
+
+
+def early_export_checks(started: Future | None) -> dict[str, int] | None:
+    """The export's check counts from ``store_export``'s worker if it has finished them → else
+    None (not started, not finished, the file changed or the work failed): the caller checks the
+    export itself. Never waits (a worker storing 2.3 M records may take longer than the checks)."""
+    if started is None:
+        return None
+    try:
+        return started.result(timeout=0.001)
+    except Exception:  # noqa: BLE001 - TimeoutError (not finished) or the work's own error: checked here
+        return None
 
 
 def early_export_stored(started: Future | None) -> str:
@@ -133,7 +153,7 @@ def early_export_stored(started: Future | None) -> str:
     if started is None:
         return "not started"
     try:
-        return "stored" if started.result() else "changed"
+        return "stored" if started.result() is not None else "changed"
     except Exception as exc:  # noqa: BLE001 - the store does it itself; never a reason to stop a run
         return type(exc).__name__
 
