@@ -29,8 +29,9 @@ def invalid_reasons(rows: pd.DataFrame) -> pd.Series:
 
 
 def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
-    """rows: normalised rows with 'invalid_reason'; links: matchers.linkage.link output (same
-    index); recs: normalised identity records (positional, as linked)."""
+    """rows: normalised rows (matchers.records.normalize_rows) with 'invalid_reason'; links:
+    matchers.linkage.link output (same index); recs: normalised identity records
+    (matchers.records.normalize_identity; positional, as linked)."""
     base = rows[["source", "sheet", "row", "ward_code", "group_no"]]
     status = links["match_status"]
     candidate = status.isin(["matched", "review"])
@@ -76,7 +77,8 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) ->
     emit(cmp & (rows["name_key"] != rec_key), "NAME_MISMATCH",
          lambda m: "Danh sách: " + rows["name"][m] + " / hệ thống: " + rec_name[m].astype(str))
     rd, cd = rows["birth_date"], rec("birth_date").fillna("").astype(str)
-    yonly = rd.str.endswith("-00-00") | cd.str.endswith("-00-00")
+    # a year-only date on either side is compared by year (both sides' normalisers flag them)
+    yonly = rows["year_only"].to_numpy(dtype=bool) | rec("year_only").fillna(False).to_numpy(dtype=bool)
     dob_bad = (rd != "") & (cd != "") & np.where(yonly, rd.str[:4] != cd.str[:4], rd != cd)
     emit(cmp & dob_bad, "DOB_MISMATCH",
          lambda m: "Danh sách: " + _vi_date(rd[m]) + " / hệ thống: " + _vi_date(cd[m]))
