@@ -89,8 +89,7 @@ def review_rows(book: WardBook) -> pd.DataFrame:
     # row, and most of a ward's findings are on rows no one needs to confirm
     mine = f_key.isin(key[wanted])
     codes = f["code"][mine].groupby([f_key.get_level_values(i)[mine] for i in range(3)]).apply(list)
-    reasons = codes.reindex(key[wanted]) if len(codes) else [None] * int(wanted.sum())
-    return d[wanted].assign(codes=[c if isinstance(c, list) else [] for c in reasons])
+    return d[wanted].assign(codes=[c if isinstance(c, list) else [] for c in codes.reindex(key[wanted])])
 
 
 def write_ward(path: Path, book: WardBook) -> None:
