@@ -19,7 +19,7 @@ from findings.campaign import Campaign
 from reports.details import visit_list
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, CODE_SHEETS, DECISIONS, GENDER_LABELS, MET_LABELS,
                             STATE_LABELS, natural, vi_date)
-from reports.xlsx import formats, page, table
+from reports.xlsx import _lines, formats, page, table
 
 EXPORT_OLD_DAYS = 3   # an identity export older than this on the run's date gets a visible warning
 # Findings a person should confirm on the spot, beside rows in review (CONTRACT §5).
@@ -129,8 +129,8 @@ def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, visits: pd.DataFram
     r = 2
     age = _days(book.export_date, book.as_of)
     if age is not None and age > EXPORT_OLD_DAYS:
-        ws.write_string(r, 0, f"Lưu ý: dữ liệu định danh đã cũ {age} ngày so với ngày đối chiếu; người kích hoạt "
-                              "sau ngày xuất dữ liệu chưa được tính.", fmt["warn"])
+        _warning(ws, fmt, r, f"Lưu ý: dữ liệu định danh đã cũ {age} ngày so với ngày đối chiếu; người kích hoạt "
+                             "sau ngày xuất dữ liệu chưa được tính.")
         r += 1
     r += 1
     target, eligible, activated = int(w["target"]), int(w["eligible"]), int(w["activated"])
@@ -159,7 +159,7 @@ def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, visits: pd.DataFram
     ws.write_string(r, 1, _due(book.campaign.deadline, today))
     r += 2
     for line in book.withheld:
-        ws.write_string(r, 0, line, fmt["warn"])
+        _warning(ws, fmt, r, line)
         r += 1
     # the nightly trend (warehouse), as a native chart fed by a small table
     trend = _trend_points(book)
@@ -208,6 +208,16 @@ def _overview(wb, fmt, book: WardBook, review: pd.DataFrame, visits: pd.DataFram
           filter_=False)
     ws.freeze_panes(0, 0)
     page(ws, None, run_date, landscape=False)
+
+
+def _warning(ws, fmt, r: int, text: str) -> None:
+    """A warning in column A (34 wide, wrapped) whose row gets the height of its lines: a
+    spreadsheet does not grow a row for wrapped text a program wrote, and the lines would
+    overlap the rows below. Bold: about a tenth fewer characters a line."""
+    ws.write_string(r, 0, text, fmt["warn"])
+    lines = _lines(text, 30)
+    if lines > 1:
+        ws.set_row(r, 13 * lines)
 
 
 def _days(earlier: str, later: str) -> int | None:
