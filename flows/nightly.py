@@ -76,8 +76,8 @@ def read_task(inbox: str):
 
 
 @_task("validate")
-def validate_task(data, export_checked=None):
-    prepared = stages.validate_and_normalize(data, export_checked)
+def validate_task(data):
+    prepared = stages.validate_and_normalize(data)
     log = get_run_logger()
     log.info("validate: %d rows, %d invalid; identity export checks failing: %s",
              len(prepared.rows), int(prepared.rows["invalid"].sum()), prepared.identity_issues or "none")
@@ -259,7 +259,7 @@ def _crash_dead_runs(tag: str) -> None:
 def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campaign) -> str:
     # a big export is stored by a worker while this process validates, links and finds
     early = stages.store_export_early(db, data)
-    prepared = validate_task(data, early)
+    prepared = validate_task(data)
     stages.release_raw(data)
     lap("validate")
     decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))

@@ -23,9 +23,9 @@ from prefect.context import TaskRunContext
 
 from parallel import peak_rss_mb
 
-# Files per task run when reading: a province's ~10,900 workbooks make ~100-700 task runs, each
-# worth Prefect's ~50 ms of bookkeeping.
-MIN_FILES_PER_TASK = 16
+# Calls per task run at least ``chunksize`` (the reader's: 16 files, or one batch of files it
+# prepares, intake.inbox), else spread over TASKS_PER_WORKER task runs per worker: each is worth
+# Prefect's ~50 ms of bookkeeping.
 TASKS_PER_WORKER = 8
 WINDOW_PER_WORKER = 2
 
@@ -81,7 +81,7 @@ class TaskRunnerExecutor(Executor):
     def map(self, fn, *iterables, timeout=None, chunksize=1):
         """Results in order, batches of files submitted ahead as the window allows."""
         calls = list(zip(*iterables))
-        size = max(chunksize, MIN_FILES_PER_TASK, -(-len(calls) // (self.workers * TASKS_PER_WORKER)))
+        size = max(chunksize, -(-len(calls) // (self.workers * TASKS_PER_WORKER)))
         batches = [calls[i:i + size] for i in range(0, len(calls), size)]
         ahead = collections.deque(self._submit(fn, b) for b in batches[:self.workers * WINDOW_PER_WORKER])
         rest = iter(batches[len(ahead):])

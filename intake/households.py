@@ -12,6 +12,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
+
 from intake.dates import list_date
 from intake.headers import HOUSEHOLD, REQUIRED
 from intake.registry import Registry
@@ -49,7 +52,10 @@ class Submission:
     group_no: str
     submitted_on: dt.date | None
     mtime: float
-    rows: list[tuple]   # RAW_COLUMNS order
+    rows: list[tuple] | range   # RAW_COLUMNS order; or their positions in ``prepared``
+    # the rows as the reader's worker prepared them (intake.inbox.read_inbox's ``prepare``), with
+    # those of the other lists of its batch of files: ``rows`` are then positions in it
+    prepared: pd.DataFrame | None = None
 
 
 @dataclass
@@ -232,6 +238,22 @@ def _raw_record(rec: dict, source: str, sheet: str, ward: str, group: str, date)
             national_id, rec.get("phone", ""), cell_text(rec.get("relation", "")),
             cell_text(rec.get("address", "")), result, rec.get("level", ""), cell_text(rec.get("case", "")),
             cell_text(rec.get("note", "")))
+
+
+def raw_frame(records: list[tuple]) -> pd.DataFrame:
+    """Person-rows (tuples in RAW_COLUMNS order) → a frame of those columns. The cells keep the
+    objects the file stored (an ID typed as a number stays a number here, normalised later), in
+    object columns whatever the rows hold, so that any batch of files gives the same frame as the
+    whole inbox would (intake.inbox reads a big inbox in batches); ``row`` is int64."""
+    columns = list(zip(*records)) if records else [()] * len(RAW_COLUMNS)
+    frame = {}
+    for name, values in zip(RAW_COLUMNS, columns):
+        cells = np.empty(len(values), dtype=object)
+        cells[:] = values
+        frame[name] = cells
+    out = pd.DataFrame(frame, columns=RAW_COLUMNS)
+    out["row"] = out["row"].astype(np.int64)
+    return out
 
 
 # --------------------------------------------------------------------------------------------

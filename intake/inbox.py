@@ -15,11 +15,13 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
+import numpy as np
 import pandas as pd
 
 from intake.guard import GUARDED_SUFFIXES, guarded as guard
-from intake.households import RAW_COLUMNS, current_submissions, path_wards, read_household_file
+from intake.households import Submission, current_submissions, path_wards, raw_frame, read_household_file
 from intake.identity import ExportFile, IdentityExportError, choose_export, peek_export_date, read_export
 from intake.registry import Registry, read_registry
 from intake.reviews import DECISION_COLUMNS, read_review_file
@@ -45,7 +47,9 @@ class Inbox:
     registry: Registry
     identity: pd.DataFrame                 # the newest export, CONTRACT §1.1 renamed (identity.RENAMES)
     export: dict                           # {"source", "export_date", "sha256"}
-    households: pd.DataFrame               # raw person-rows of current submissions (households.RAW_COLUMNS)
+    # person-rows of current submissions: raw (households.RAW_COLUMNS), or, read with ``prepare``,
+    # what it made of them (``prepared``), in the same order
+    households: pd.DataFrame
     assignments: pd.DataFrame
     staff: pd.DataFrame
     files: pd.DataFrame                    # the ledger (FILE_COLUMNS)
@@ -57,6 +61,8 @@ class Inbox:
     gaps: list[dict] = field(default_factory=list)
     reviews: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_COLUMNS))
     fingerprint: str = ""                  # hash of every input file's hash: same inbox → same value
+    prepared: bool = False                 # ``households`` is ``prepare``'s output, not raw
+    export_checks: dict[str, int] | None = None   # ``check_export``'s counts, None if not asked
 
 
 def file_sha256(path: Path) -> str:
@@ -126,7 +132,17 @@ def preflight(root: Path) -> None:
         raise InboxError(f"no identity export in {root}/identity (expected *.csv or *.csv.gz)")
 
 
-def read_inbox(root: Path) -> Inbox:
+def read_inbox(root: Path, prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
+               check_export: Callable[[pd.DataFrame], dict[str, int]] | None = None) -> Inbox:
+    """The inbox at ``root``, every file accounted for in the ledger. ``prepare`` (a picklable
+    function of a raw person-rows frame → the same rows normalised, e.g.
+    ``reconcile.stages.prepare_rows``): applied to the household rows where they are read, by
+    each pool worker to its batch of files (``PREPARED_BATCH_FILES``), so that the run's
+    biggest per-row work is spread over the cores and the raw rows never reach this process
+    (issue 15); ``Inbox.households`` is then its output. ``check_export``: a function of the
+    export's frame → the counts of its failing checks (e.g. ``schemas.validate_identity``), run
+    here while the pool reads the lists (this process waits for them otherwise); its result is
+    ``Inbox.export_checks``. Raises InboxError (no registry or no usable identity export)."""
     preflight(root)
     try:
         registry = read_registry(root)
@@ -192,13 +208,15 @@ def read_inbox(root: Path) -> Inbox:
     not_read = [(folder, p, why) for folder in ("identity", *readers) for p, why in walked[folder][1]]
     households_end = len(ledger)  # where the ledger lists superseded household sheets
     with _reader_pool([e for files in listed.values() for e, _ in files]) as pool:
-        results = {folder: _read_all(readers[folder], files, pool) for folder, files in listed.items()}
+        results = {folder: _read_all(readers[folder], files, pool, prepare if folder == "households" else None)
+                   for folder, files in listed.items()}
         try:
             identity = read_export(chosen.path)
         except (IdentityExportError, OSError, ValueError) as exc:
             raise InboxError(f"identity export {chosen.source} is unreadable: {exc}") from exc
         export_entry = next(e for e in ledger if e["source"] == chosen.source)
         export_entry["row_count"] = len(identity)
+        export_checks = check_export(identity) if check_export is not None else None
 
         sheets: list[dict] = []
         gaps: list[dict] = []
@@ -254,9 +272,8 @@ def read_inbox(root: Path) -> Inbox:
             subs.extend(result.submissions)
             e["row_count"] = sum(len(s.rows) for s in result.submissions)
         current, superseded = current_submissions(subs)
-        households = pd.DataFrame.from_records([r for s in current for r in s.rows], columns=RAW_COLUMNS)
         del subs
-        households = households.astype({c: object for c in ("dob_raw", "id_raw", "phone_raw", "level_raw")})
+        households = _person_rows(current, prepare)
         by_source = {e["source"]: e for e in ledger}
         for s in current:
             by_source[s.source].update(ward_code=s.ward_code, group_no=s.group_no, submitted_on=s.submitted_on)
@@ -306,7 +323,7 @@ def read_inbox(root: Path) -> Inbox:
         rejected=rejected, reviews=reviews, sheets=sheets, gaps=gaps,
         superseded=[{k: s[k] for k in ("source", "sheet", "replaced_by", "replaced_by_sheet", "rule", "dates")}
                     for s in superseded],
-        fingerprint=fingerprint,
+        fingerprint=fingerprint, prepared=prepare is not None, export_checks=export_checks,
     )
 
 
@@ -341,23 +358,84 @@ def _read_one(read, path: Path, source: str) -> tuple[bool, object]:
         return False, (UNEXPECTED.format(type(exc).__name__), None)
 
 
-def _read_all(read, files: list[tuple[dict, Path]], pool: ProcessPoolExecutor | None):
+# Household files per batch that a pool worker reads and then prepares in one go: ``prepare``
+# has a fixed cost per call (Pandera's validation ~50 ms), a province's ~10,600 files make ~80
+# batches of ~18,000 rows, and the last batch to finish leaves a core idle for only a second or two.
+PREPARED_BATCH_FILES = 128
+
+
+def _read_all(read, files: list[tuple[dict, Path]], pool: ProcessPoolExecutor | None, prepare=None):
     """(ledger entry, (ok, result of ``_read_one``)) for each file, in order. Formats no scan
     bounds are read in a guarded child process (intake.guard). With a pool, every other file is
-    submitted now and read in the background; ``read`` must be picklable."""
+    submitted now and read in the background; ``read`` must be picklable. With a pool and
+    ``prepare``, files go by batches (``_read_batch``)."""
     guarded = [p.suffix.lower() in GUARDED_SUFFIXES for _, p in files]
     if pool is None:
         return ((e, guard(_read_one, read, p, e["source"]) if g else _read_one(read, p, e["source"]))
                 for (e, p), g in zip(files, guarded))
     plain = [f for f, g in zip(files, guarded) if not g]
-    results = pool.map(_read_one, [read] * len(plain), [p for _, p in plain], [e["source"] for e, _ in plain],
-                       chunksize=16)
+    if prepare is None:
+        results = pool.map(_read_one, [read] * len(plain), [p for _, p in plain], [e["source"] for e, _ in plain],
+                           chunksize=16)
+    else:
+        batches = [plain[i:i + PREPARED_BATCH_FILES] for i in range(0, len(plain), PREPARED_BATCH_FILES)]
+        results = (r for batch in pool.map(_read_batch, [read] * len(batches), [[p for _, p in b] for b in batches],
+                                           [[e["source"] for e, _ in b] for b in batches], [prepare] * len(batches))
+                   for r in batch)
     by_file = _resilient(results, read, plain)
 
     def ordered():
         for (e, p), g in zip(files, guarded):
             yield e, (guard(_read_one, read, p, e["source"]) if g else next(by_file))
     return ordered()
+
+
+def _read_batch(read, paths: list[Path], sources: list[str], prepare) -> list[tuple[bool, object]]:
+    """``_read_one`` of each file, then the person-rows of every list they hold prepared in one
+    frame (``prepare``), each list's rows becoming its positions in it (``Submission.prepared``,
+    pickled once with the batch). Should ``prepare`` fail, the lists stay raw: the reading
+    process prepares them, and meets the error there as any stage would."""
+    results = [_read_one(read, p, s) for p, s in zip(paths, sources)]
+    subs = [sub for ok, result in results if ok for sub in result.submissions]
+    if subs:
+        try:
+            frame = prepare(raw_frame([r for sub in subs for r in sub.rows]))
+        except Exception:  # noqa: BLE001 - left to the reading process, which reports it
+            return results
+        _point_at(subs, frame)
+    return results
+
+
+def _point_at(subs: list[Submission], frame: pd.DataFrame) -> None:
+    """Give each list the positions of its rows in ``frame``, made from their rows in order."""
+    start = 0
+    for sub in subs:
+        n = len(sub.rows)
+        sub.rows, sub.prepared = range(start, start + n), frame
+        start += n
+
+
+def _person_rows(current: list[Submission], prepare) -> pd.DataFrame:
+    """The person-rows of the current lists, list after list: raw (``raw_frame``), or with
+    ``prepare`` the rows its workers prepared, with those of lists read here prepared now."""
+    if prepare is None:
+        return raw_frame([r for sub in current for r in sub.rows])
+    if not current:
+        return prepare(raw_frame([]))
+    here = [sub for sub in current if sub.prepared is None]
+    if here:
+        _point_at(here, prepare(raw_frame([r for sub in here for r in sub.rows])))
+    frames: dict[int, int] = {}       # id(prepared frame) → its offset in the concatenation
+    parts, positions, offset = [], [], 0
+    for sub in current:
+        start = frames.get(id(sub.prepared))
+        if start is None:
+            start = frames[id(sub.prepared)] = offset
+            parts.append(sub.prepared)
+            offset += len(sub.prepared)
+        positions.append(np.arange(sub.rows.start + start, sub.rows.stop + start))
+    whole = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0]
+    return whole.take(np.concatenate(positions)).reset_index(drop=True)
 
 
 def _resilient(results, read, files):

@@ -31,7 +31,17 @@ def person_keys(name_key: pd.Series, birth_date: pd.Series, ward_code: pd.Series
 
 
 def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
-    """Raw person-rows (intake.households.RAW_COLUMNS) → normalised rows, same order and index."""
+    """Raw person-rows (intake.households.RAW_COLUMNS) → normalised rows, same order and index:
+    ``normalize_person_rows`` then ``number_households``."""
+    return number_households(normalize_person_rows(raw))
+
+
+def normalize_person_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """Raw person-rows → their normalised values, row by row: any batch of rows gives the rows
+    the whole would (the reader's workers normalise theirs by batches of files, issue 15).
+    Columns: source, sheet, row, ward_code, group_no, name, name_key, birth_date, birth_year,
+    year_only, gender, national_id, id_state, id_sex, id_year, phone, relation, relation_key,
+    address, reported_status, level, case_label, note, person_key."""
     out = raw[["source", "sheet", "row", "ward_code", "group_no"]].copy()
     out["name"] = map_unique(raw["name"], display_name)
     out["name_key"] = map_unique(out["name"], fold)
@@ -54,10 +64,16 @@ def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
     out["case_label"] = normalize_cases(raw["case_raw"])
     out["note"] = raw["note"].fillna("")
     out["person_key"] = person_keys(out["name_key"], out["birth_date"], out["ward_code"])
-    # Households are listed one after another, head first: number them within each sheet.
-    is_head = out["relation_key"].str.startswith("chu ho")
-    out["household_seq"] = is_head.groupby([out["source"], out["sheet"]]).cumsum().astype(np.int64)
     return out
+
+
+def number_households(rows: pd.DataFrame) -> pd.DataFrame:
+    """Households are listed one after another, head first: number them within each sheet
+    (``household_seq``, 0 before the first head), over the run's current rows in their order.
+    Adds the column to ``rows`` and returns it."""
+    is_head = rows["relation_key"].str.startswith("chu ho")
+    rows["household_seq"] = is_head.groupby([rows["source"], rows["sheet"]]).cumsum().astype(np.int64)
+    return rows
 
 
 def normalize_identity(identity: pd.DataFrame) -> pd.DataFrame:

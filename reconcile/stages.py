@@ -22,7 +22,7 @@ from intake.identity import read_export
 from intake.inbox import Inbox, file_sha256, read_inbox
 from matchers.linkage import SETTINGS, link, ward_partitions
 from matchers.people import link_people, people_rows
-from matchers.records import normalize_identity, normalize_rows
+from matchers.records import normalize_identity, normalize_person_rows, number_households
 import parallel
 import warehouse
 from reports.machine import CODES, matches_frame, sort_findings, write_run_folder
@@ -64,24 +64,35 @@ class Found:
 
 
 def read(inbox_dir: str | Path) -> Inbox:
-    return read_inbox(Path(inbox_dir))
+    """The inbox, its household rows prepared (``prepare_rows``) where they are read (by the
+    reading pool's workers for a big inbox), and the export checked (``schemas.validate_identity``)
+    while the pool reads."""
+    return read_inbox(Path(inbox_dir), prepare=prepare_rows, check_export=validate_identity)
 
 
-def validate_and_normalize(inbox: Inbox, export_checked: Future | None = None) -> Prepared:
-    """Normalise both sides, then validate them with the Pandera models. ``export_checked``:
-    ``store_export_early``'s work, whose worker checks the export it stores with the same model
-    (``schemas.validate_identity``); where it has finished, its counts are taken, else (or where
-    it failed) the export is checked here (~5 s at province scale)."""
-    rows = normalize_rows(inbox.households)
+def prepare_rows(raw: pd.DataFrame) -> pd.DataFrame:
+    """Raw person-rows (intake.households.RAW_COLUMNS) → normalised (matchers.records.
+    normalize_person_rows) and validated: ``invalid_reason`` ('' or why the row cannot be
+    processed, CONTRACT §3 INVALID, from the Pandera model ``schemas.HouseholdRows``) and
+    ``invalid``. Row by row, so any batch of rows gives what the whole would: the reader's
+    workers run it on their batches of files (intake.inbox.read_inbox, issue 15)."""
+    rows = normalize_person_rows(raw)
     reasons = validate_rows(rows)
     # Belt and braces: the contract's INVALID rule computed directly must agree with Pandera.
     direct = invalid_reasons(rows)
     rows["invalid_reason"] = reasons.where(reasons != "", direct)
     rows["invalid"] = rows["invalid_reason"] != ""
+    return rows
+
+
+def validate_and_normalize(inbox: Inbox) -> Prepared:
+    """Both sides normalised and validated with the Pandera models: the household rows as the
+    reader prepared them (``prepare_rows``; here if it read them raw), numbered by household
+    over the run's current lists (matchers.records.number_households); the export's checks as
+    the reader made them (``Inbox.export_checks``; here if it did not), the export normalised."""
+    rows = number_households(inbox.households if inbox.prepared else prepare_rows(inbox.households))
     recs = normalize_identity(inbox.identity)
-    issues = early_export_checks(export_checked)
-    if issues is None:
-        issues = validate_identity(inbox.identity)
+    issues = inbox.export_checks if inbox.export_checks is not None else validate_identity(inbox.identity)
     unit_issues = []
     for frame, model in ((inbox.assignments, AssignmentRows), (inbox.staff, StaffRows)):
         if len(frame):
@@ -104,9 +115,8 @@ def store_export_early(db_url: str, inbox: Inbox) -> Future | None:
     machine (``flows.partitions.TaskRunnerExecutor``, ``local``); None where there is neither,
     the export is small (``EARLY_EXPORT_RECORDS``) or the cluster's workers are elsewhere (they
     may not see the inbox, nor a SQLite file). The worker reads the file again, and stores
-    nothing if its bytes are no longer those read (the ledger's sha256); then it checks them
-    (``store_export``), sparing the validate stage that work (``early_export_checks``). Wait
-    with ``early_export_stored``."""
+    nothing if its bytes are no longer those read (the ledger's sha256). Wait with
+    ``early_export_stored``."""
     if len(inbox.identity) < EARLY_EXPORT_RECORDS:
         return None
     pool = parallel.distributed_executor()
@@ -120,30 +130,15 @@ def store_export_early(db_url: str, inbox: Inbox) -> Future | None:
                        e["sha256"])
 
 
-def store_export(db_url: str, path: str, source: str, export_date: str, sha256: str) -> dict[str, int] | None:
-    """The export at ``path`` stored as the snapshot of (``export_date``, ``sha256``), then checked
-    → the counts of its failing checks (``schemas.validate_identity``: the same records the run
-    read, so the validate stage need not check them again); None, storing nothing, if the
-    file's bytes are not those any more. Raises what ``read_export``, ``warehouse.store_snapshot``
-    and ``validate_identity`` raise."""
+def store_export(db_url: str, path: str, source: str, export_date: str, sha256: str) -> bool:
+    """The export at ``path`` stored as the snapshot of (``export_date``, ``sha256``) → True;
+    False, storing nothing, if the file's bytes are not those any more. Raises what
+    ``read_export`` and ``warehouse.store_snapshot`` raise."""
     if file_sha256(Path(path)) != sha256:
-        return None
-    records = read_export(Path(path))
+        return False
     warehouse.store_snapshot(db_url, warehouse.IdentityExport(
-        export_date=dt.date.fromisoformat(export_date), source=source, sha256=sha256, records=records))
-    return validate_identity(records)
-
-
-def early_export_checks(started: Future | None) -> dict[str, int] | None:
-    """The export's check counts from ``store_export``'s worker if it has finished them → else
-    None (not started, not finished, the file changed or the work failed): the caller checks the
-    export itself. Never waits (a worker storing 2.3 M records may take longer than the checks)."""
-    if started is None:
-        return None
-    try:
-        return started.result(timeout=0.001)
-    except Exception:  # noqa: BLE001 - TimeoutError (not finished) or the work's own error: checked here
-        return None
+        export_date=dt.date.fromisoformat(export_date), source=source, sha256=sha256, records=read_export(Path(path))))
+    return True
 
 
 def early_export_stored(started: Future | None) -> str:
@@ -153,15 +148,16 @@ def early_export_stored(started: Future | None) -> str:
     if started is None:
         return "not started"
     try:
-        return "stored" if started.result() is not None else "changed"
+        return "stored" if started.result() else "changed"
     except Exception as exc:  # noqa: BLE001 - the store does it itself; never a reason to stop a run
         return type(exc).__name__
 
 
 def release_raw(inbox: Inbox) -> None:
     """Past normalising, a run needs no raw household cell (the export stays: the warehouse
-    keeps it as read). At province scale that is ~1.8 GB of strings whose memory the later
-    stages' objects reuse; the process's RSS itself hardly falls (pymalloc keeps its arenas)."""
+    keeps it as read): drops the inbox's household rows (the rows normalised are ``Prepared``'s).
+    Read raw at province scale, that is ~1.8 GB of strings whose memory the later stages' objects
+    reuse; the process's RSS itself hardly falls (pymalloc keeps its arenas)."""
     inbox.households = inbox.households.iloc[:0]
 
 

@@ -281,6 +281,54 @@ def test_a_pool_of_readers_reads_exactly_what_one_reader_reads(small_city, monke
     assert pooled.rejected == alone.rejected and pooled.superseded == alone.superseded
 
 
+def test_rows_prepared_by_the_readers_batch_by_batch_are_the_rows_prepared_whole(small_city, monkeypatch):
+    """A big inbox's household rows are normalised and validated by the pool's workers, a batch
+    of files each (issue 15): whatever the batches, the run gets the rows it would get preparing
+    the whole inbox's raw rows at once, lists replaced by newer ones left out, in the same order."""
+    import pandas as pd
+
+    import intake.inbox
+    from reconcile.stages import prepare_rows
+
+    monkeypatch.setenv("RECONCILE_WORKERS", "1")
+    raw = read_inbox(small_city / "inbox")
+    whole = prepare_rows(raw.households)
+    alone = read_inbox(small_city / "inbox", prepare=prepare_rows)
+    monkeypatch.setenv("RECONCILE_WORKERS", "2")
+    monkeypatch.setattr(intake.inbox, "PREPARED_BATCH_FILES", 7)   # many batches, lists cut anywhere
+    pooled = read_inbox(small_city / "inbox", prepare=prepare_rows)
+    assert raw.superseded and len(whole) > 1000 and whole["invalid"].any()   # replaced lists, invalid rows
+    assert pooled.prepared and alone.prepared and not raw.prepared
+    pd.testing.assert_frame_equal(pooled.households, whole)
+    pd.testing.assert_frame_equal(alone.households, whole)
+    pd.testing.assert_frame_equal(pooled.files, raw.files)
+    assert pooled.superseded == raw.superseded and pooled.rejected == raw.rejected
+
+
+def _prepare_here_only(raw):
+    """prepare_rows, failing in any process but the test's own (the pool's workers)."""
+    from reconcile.stages import prepare_rows
+
+    if os.getpid() != int(os.environ["TEST_READING_PID"]):
+        raise RuntimeError("a worker's preparing failed")
+    return prepare_rows(raw)
+
+
+def test_rows_a_worker_failed_to_prepare_are_prepared_by_the_reading_process(small_city, monkeypatch):
+    """Should preparing a batch fail on a worker, its files are not lost: their lists come back
+    raw and the reading process prepares them (and meets the error there, if it is one)."""
+    import pandas as pd
+
+    from reconcile.stages import prepare_rows
+
+    monkeypatch.setenv("RECONCILE_WORKERS", "1")
+    whole = prepare_rows(read_inbox(small_city / "inbox").households)
+    monkeypatch.setenv("RECONCILE_WORKERS", "2")
+    monkeypatch.setenv("TEST_READING_PID", str(os.getpid()))
+    pooled = read_inbox(small_city / "inbox", prepare=_prepare_here_only)
+    pd.testing.assert_frame_equal(pooled.households, whole)
+
+
 def test_an_export_with_a_repeated_header_is_read_by_its_first_column(tmp_path):
     from intake.identity import EXPORT_COLUMNS, read_export
 

@@ -268,15 +268,11 @@ def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url
     from reconcile import stages
     import parallel
 
-    from schemas import validate_identity
-
     identity = make_identity(400, seed=21)
     source = "identity/export_2023-10-24.csv"
     path = tmp_path / "inbox" / source
     path.parent.mkdir(parents=True)
-    written = identity.records.rename(columns={v: k for k, v in RENAMES.items()})
-    written.loc[[3, 7], "GIOI_TINH"] = "Khác"   # two records the export's model refuses
-    written.to_csv(path, index=False)
+    identity.records.rename(columns={v: k for k, v in RENAMES.items()}).to_csv(path, index=False)
     read = stages.read_export(path)
     export = warehouse.IdentityExport(identity.export_date, source, stages.file_sha256(path), read)
     inbox = Inbox(root=tmp_path / "inbox", registry=None, identity=read, households=None, assignments=None, staff=None,
@@ -285,10 +281,7 @@ def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url
     monkeypatch.setenv("RECONCILE_WORKERS", "2")
     monkeypatch.setattr(stages, "EARLY_EXPORT_RECORDS", 100)   # 400 records count as big here
     with parallel.kept_pools():
-        started = stages.store_export_early(db_url, inbox)
-        assert stages.early_export_stored(started) == "stored"
-        # the worker checked what it stored with the validate stage's model: the same counts
-        assert stages.early_export_checks(started) == validate_identity(read) == {"gender:isin": 2}
+        assert stages.early_export_stored(stages.store_export_early(db_url, inbox)) == "stored"
     assert _count(db_url, "identity_exports") == 1 and _count(db_url, "identity_records") == 400
     warehouse.store_run(db_url, make_run(120, 30, identity=export, seed=21))
     assert _count(db_url, "identity_exports") == 1 and _count(db_url, "identity_records") == 400
@@ -298,9 +291,7 @@ def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url
 
     path.write_text(path.read_text(encoding="utf-8").replace("Khu phố", "Ấp"), encoding="utf-8")
     with parallel.kept_pools():   # the ledger's sha256 is the file's before the change
-        started = stages.store_export_early(db_url, inbox)
-        assert stages.early_export_stored(started) == "changed"
-        assert stages.early_export_checks(started) is None   # nothing checked: the validate stage checks
+        assert stages.early_export_stored(stages.store_export_early(db_url, inbox)) == "changed"
         # no kept pool of two, a small export, or a Dask cluster: the run's store does it
         monkeypatch.setenv("RECONCILE_WORKERS", "1")
         assert stages.store_export_early(db_url, inbox) is None
@@ -308,24 +299,30 @@ def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url
     assert _count(db_url, "identity_exports") == 1
 
 
-def test_the_validate_stage_takes_the_export_checks_a_worker_finished(small_city):
-    """The worker storing the export ahead checks it too (reconcile.stages.store_export); the
-    validate stage takes its counts where it has finished, and checks the export itself where it
-    has not, could not, or was never asked."""
-    from concurrent.futures import Future
+def test_the_read_stage_checks_the_export_and_the_validate_stage_takes_its_counts(small_city, tmp_path):
+    """The export is checked with its Pandera model by the read stage, while its pool reads the
+    lists (reconcile.stages.read); the validate stage takes those counts, and checks the export
+    itself only for an inbox read without them."""
+    import shutil
 
+    import pandas as pd
+
+    from intake.inbox import read_inbox
     from reconcile import stages
     from schemas import validate_identity
 
-    data = stages.read(small_city / "inbox")
-    own = validate_identity(data.identity)
-    finished = Future()
-    finished.set_result({"gender:isin": 7})
-    assert stages.validate_and_normalize(data, finished).identity_issues == {"gender:isin": 7} != own
-    failed = Future()
-    failed.set_exception(OSError("disk full"))
-    for started in (Future(), failed, None):
-        assert stages.validate_and_normalize(data, started).identity_issues == own
+    shutil.copytree(small_city / "inbox", tmp_path / "inbox")   # copy2: the lists' mtimes kept
+    export = tmp_path / "inbox" / stages.read(small_city / "inbox").export["source"]
+    written = pd.read_csv(export, dtype=str, keep_default_na=False)
+    written.loc[[3, 7], "GIOI_TINH"] = "Khác"   # two records the export's model refuses
+    written.to_csv(export, index=False)
+    data = stages.read(tmp_path / "inbox")
+    assert data.export_checks == validate_identity(data.identity) and data.export_checks["gender:isin"] == 2
+    assert stages.validate_and_normalize(data).identity_issues == data.export_checks
+    data.export_checks = {"gender:isin": 7}   # taken as the read stage made them, not made again
+    assert stages.validate_and_normalize(data).identity_issues == {"gender:isin": 7}
+    raw = read_inbox(tmp_path / "inbox")
+    assert raw.export_checks is None and stages.validate_and_normalize(raw).identity_issues["gender:isin"] == 2
 
 
 def test_identity_snapshot_is_stored_once_and_shared(db_url):
