@@ -62,7 +62,7 @@ class Inbox:
     reviews: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=DECISION_COLUMNS))
     fingerprint: str = ""                  # hash of every input file's hash: same inbox → same value
     prepared: bool = False                 # ``households`` is ``prepare``'s output, not raw
-    export_checks: dict[str, int] | None = None   # ``check_export``'s counts, None if not asked
+    export_prepared: object = None         # what ``prepare_export`` made of the export, if asked
 
 
 def file_sha256(path: Path) -> str:
@@ -133,16 +133,16 @@ def preflight(root: Path) -> None:
 
 
 def read_inbox(root: Path, prepare: Callable[[pd.DataFrame], pd.DataFrame] | None = None,
-               check_export: Callable[[pd.DataFrame], dict[str, int]] | None = None) -> Inbox:
+               prepare_export: Callable[[pd.DataFrame], object] | None = None) -> Inbox:
     """The inbox at ``root``, every file accounted for in the ledger. ``prepare`` (a picklable
     function of a raw person-rows frame → the same rows normalised, e.g.
     ``reconcile.stages.prepare_rows``): applied to the household rows where they are read, by
     each pool worker to its batch of files (``PREPARED_BATCH_FILES``), so that the run's
     biggest per-row work is spread over the cores and the raw rows never reach this process
-    (issue 15); ``Inbox.households`` is then its output. ``check_export``: a function of the
-    export's frame → the counts of its failing checks (e.g. ``schemas.validate_identity``), run
-    here while the pool reads the lists (this process waits for them otherwise); its result is
-    ``Inbox.export_checks``. Raises InboxError (no registry or no usable identity export)."""
+    (issue 15); ``Inbox.households`` is then its output. ``prepare_export``: a function of the
+    export's frame (e.g. ``reconcile.stages.prepare_export``: normalised and checked), run here
+    while the pool reads the lists (this process waits for them otherwise); its result is
+    ``Inbox.export_prepared``. Raises InboxError (no registry or no usable identity export)."""
     preflight(root)
     try:
         registry = read_registry(root)
@@ -216,7 +216,7 @@ def read_inbox(root: Path, prepare: Callable[[pd.DataFrame], pd.DataFrame] | Non
             raise InboxError(f"identity export {chosen.source} is unreadable: {exc}") from exc
         export_entry = next(e for e in ledger if e["source"] == chosen.source)
         export_entry["row_count"] = len(identity)
-        export_checks = check_export(identity) if check_export is not None else None
+        export_prepared = prepare_export(identity) if prepare_export is not None else None
 
         sheets: list[dict] = []
         gaps: list[dict] = []
@@ -323,7 +323,8 @@ def read_inbox(root: Path, prepare: Callable[[pd.DataFrame], pd.DataFrame] | Non
         rejected=rejected, reviews=reviews, sheets=sheets, gaps=gaps,
         superseded=[{k: s[k] for k in ("source", "sheet", "replaced_by", "replaced_by_sheet", "rule", "dates")}
                     for s in superseded],
-        fingerprint=fingerprint, prepared=prepare is not None, export_checks=export_checks,
+        fingerprint=fingerprint, prepared=prepare is not None,
+        export_prepared=export_prepared,
     )
 
 

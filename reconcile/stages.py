@@ -65,9 +65,9 @@ class Found:
 
 def read(inbox_dir: str | Path) -> Inbox:
     """The inbox, its household rows prepared (``prepare_rows``) where they are read (by the
-    reading pool's workers for a big inbox), and the export checked (``schemas.validate_identity``)
-    while the pool reads."""
-    return read_inbox(Path(inbox_dir), prepare=prepare_rows, check_export=validate_identity)
+    reading pool's workers for a big inbox), and the export prepared (``prepare_export``) while
+    the pool reads."""
+    return read_inbox(Path(inbox_dir), prepare=prepare_rows, prepare_export=prepare_export)
 
 
 def prepare_rows(raw: pd.DataFrame) -> pd.DataFrame:
@@ -85,14 +85,25 @@ def prepare_rows(raw: pd.DataFrame) -> pd.DataFrame:
     return rows
 
 
+@dataclass
+class PreparedExport:
+    recs: pd.DataFrame         # the export's records normalised (matchers.records.normalize_identity)
+    checks: dict[str, int]     # counts of its failing checks (schemas.validate_identity), for the log
+
+
+def prepare_export(identity: pd.DataFrame) -> PreparedExport:
+    """The identity export (intake.identity.RENAMES columns) normalised and checked."""
+    return PreparedExport(recs=normalize_identity(identity), checks=validate_identity(identity))
+
+
 def validate_and_normalize(inbox: Inbox) -> Prepared:
     """Both sides normalised and validated with the Pandera models: the household rows as the
     reader prepared them (``prepare_rows``; here if it read them raw), numbered by household
-    over the run's current lists (matchers.records.number_households); the export's checks as
-    the reader made them (``Inbox.export_checks``; here if it did not), the export normalised."""
+    over the run's current lists (matchers.records.number_households); the export as the reader
+    prepared it (``prepare_export``, ``Inbox.export_prepared``; here if it did not)."""
     rows = number_households(inbox.households if inbox.prepared else prepare_rows(inbox.households))
-    recs = normalize_identity(inbox.identity)
-    issues = inbox.export_checks if inbox.export_checks is not None else validate_identity(inbox.identity)
+    export = inbox.export_prepared if inbox.export_prepared is not None else prepare_export(inbox.identity)
+    recs, issues = export.recs, export.checks
     unit_issues = []
     for frame, model in ((inbox.assignments, AssignmentRows), (inbox.staff, StaffRows)):
         if len(frame):

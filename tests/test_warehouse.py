@@ -299,15 +299,16 @@ def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url
     assert _count(db_url, "identity_exports") == 1
 
 
-def test_the_read_stage_checks_the_export_and_the_validate_stage_takes_its_counts(small_city, tmp_path):
-    """The export is checked with its Pandera model by the read stage, while its pool reads the
-    lists (reconcile.stages.read); the validate stage takes those counts, and checks the export
-    itself only for an inbox read without them."""
+def test_the_read_stage_prepares_the_export_and_the_validate_stage_takes_it(small_city, tmp_path):
+    """The export is normalised and checked with its Pandera model by the read stage, while its
+    pool reads the lists (reconcile.stages.read, prepare_export); the validate stage takes
+    both, and prepares the export itself only for an inbox read without them."""
     import shutil
 
     import pandas as pd
 
     from intake.inbox import read_inbox
+    from matchers.records import normalize_identity
     from reconcile import stages
     from schemas import validate_identity
 
@@ -317,12 +318,16 @@ def test_the_read_stage_checks_the_export_and_the_validate_stage_takes_its_count
     written.loc[[3, 7], "GIOI_TINH"] = "Khác"   # two records the export's model refuses
     written.to_csv(export, index=False)
     data = stages.read(tmp_path / "inbox")
-    assert data.export_checks == validate_identity(data.identity) and data.export_checks["gender:isin"] == 2
-    assert stages.validate_and_normalize(data).identity_issues == data.export_checks
-    data.export_checks = {"gender:isin": 7}   # taken as the read stage made them, not made again
-    assert stages.validate_and_normalize(data).identity_issues == {"gender:isin": 7}
+    made = data.export_prepared
+    assert made.checks == validate_identity(data.identity) and made.checks["gender:isin"] == 2
+    pd.testing.assert_frame_equal(made.recs, normalize_identity(data.identity))
+    prepared = stages.validate_and_normalize(data)
+    assert prepared.identity_issues == made.checks and prepared.recs is made.recs   # taken, not made again
     raw = read_inbox(tmp_path / "inbox")
-    assert raw.export_checks is None and stages.validate_and_normalize(raw).identity_issues["gender:isin"] == 2
+    assert raw.export_prepared is None
+    again = stages.validate_and_normalize(raw)
+    assert again.identity_issues == made.checks
+    pd.testing.assert_frame_equal(again.recs, made.recs)
 
 
 def test_identity_snapshot_is_stored_once_and_shared(db_url):
