@@ -91,10 +91,30 @@ def _cell_to_text(value) -> str:
     return str(value)
 
 
+def factorize_cells(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize`` of raw cells (an object array) → (codes, the distinct cells), a TRUE or
+    FALSE cell kept apart from the numbers it equals: Python hashes True, 1 and 1.0 alike, so
+    whichever came first would stand for all of them, and a cell's reading would depend on the
+    rows beside it (the reader's workers normalise by batches of files, issue 15)."""
+    bools = [i for i, v in enumerate(values) if isinstance(v, (bool, np.bool_))]
+    if not bools:
+        return pd.factorize(values, use_na_sentinel=False)
+    keyed = values.copy()
+    for i in bools:
+        keyed[i] = (_BOOL_CELL, bool(values[i]))
+    codes, uniques = pd.factorize(keyed, use_na_sentinel=False)
+    cells = np.empty(len(uniques), dtype=object)
+    cells[:] = [u[1] if isinstance(u, tuple) and u and u[0] is _BOOL_CELL else u for u in uniques]
+    return codes, cells
+
+
+_BOOL_CELL = object()   # tags a boolean cell for factorize_cells
+
+
 def map_cells(raw: pd.Series, func) -> pd.Series:
     """``func(text of the cell)`` once per distinct raw cell value (people repeat "Nam",
     "Đã kích hoạt", ...), mapped back onto every row."""
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=False)
+    codes, uniques = factorize_cells(raw.to_numpy(dtype=object))
     results = np.empty(len(uniques), dtype=object)
     results[:] = [func(_cell_to_text(u)) for u in uniques]
     return pd.Series(results[codes] if len(codes) else [], index=raw.index, dtype=object)
@@ -258,7 +278,7 @@ def _parse_date_cell(value) -> str:
 
 def normalize_dates(raw: pd.Series) -> pd.Series:
     """→ 'YYYY-MM-DD', 'YYYY-00-00' (year only) or '' (none or unreadable)."""
-    codes, uniques = pd.factorize(raw.to_numpy(dtype=object), use_na_sentinel=False)
+    codes, uniques = factorize_cells(raw.to_numpy(dtype=object))
     parsed = np.array([_parse_date_cell(u) for u in uniques] or [""], dtype=object)
     return pd.Series(parsed[codes] if len(codes) else [], index=raw.index, dtype=object)
 

@@ -125,3 +125,24 @@ def test_status_words():
     assert normalize_statuses(pd.Series(words)).tolist() == [
         "activated", "activated", "approved", "registered", "registered", "not_registered",
         "approved", "approved", "", "unknown"]
+
+
+def test_a_true_or_false_cell_reads_the_same_whatever_numbers_share_its_column():
+    """Python hashes True, 1 and 1.0 alike: a TRUE cell typed in a level, date, phone or ID column
+    must be read as it is, not as whichever equal number came first in the same frame (the
+    reader's workers normalise by batches of files, so the frame around a cell varies)."""
+    import pandas as pd
+
+    from matchers.normalize import normalize_dates, normalize_ids, normalize_levels, normalize_phones
+
+    def read(fn, cells):
+        out = fn(pd.Series(cells, dtype=object))
+        frame = out if isinstance(out, pd.DataFrame) else out.to_frame()
+        return [tuple(None if pd.isna(v) else v for v in row) for row in frame.astype(object).itertuples(index=False)]
+
+    cells = [1, True, 1.0, False, 0, "1", 912345678, True]
+    for fn in (normalize_levels, normalize_dates, normalize_phones, normalize_ids):
+        alone = [read(fn, [c])[0] for c in cells]
+        assert read(fn, cells) == alone, fn.__name__
+        assert read(fn, cells[::-1]) == alone[::-1], fn.__name__
+    assert read(normalize_levels, [1, True]) != read(normalize_levels, [True, True])   # a TRUE is not level 1
