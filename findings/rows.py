@@ -29,9 +29,9 @@ def invalid_reasons(rows: pd.DataFrame) -> pd.Series:
 
 
 def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) -> pd.DataFrame:
-    """rows: normalised rows (matchers.records.normalize_rows) with 'invalid_reason'; links:
-    matchers.linkage.link output (same index); recs: normalised identity records
-    (matchers.records.normalize_identity; positional, as linked)."""
+    """rows: normalised rows with 'invalid_reason' (reconcile.stages.prepare_rows, then
+    matchers.records.number_households); links: matchers.linkage.link output (same index); recs:
+    normalised identity records (matchers.records.normalize_identity; positional, as linked)."""
     base = rows[["source", "sheet", "row", "ward_code", "group_no"]]
     status = links["match_status"]
     candidate = status.isin(["matched", "review"])

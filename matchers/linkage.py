@@ -753,7 +753,8 @@ def partition_best(R: Side, C: Side, tables: Tables, shares, usable, banned, for
 def link(rows: pd.DataFrame, recs: pd.DataFrame, s: Settings = SETTINGS,
          decisions: pd.DataFrame | None = None, weights: dict | None = None,
          partitions: pd.Series | None = None, submit=None, meanwhile=None) -> pd.DataFrame:
-    """rows (matchers.records.normalize_rows) × recs (normalize_identity) → one result per row:
+    """rows (reconcile.stages.prepare_rows, then matchers.records.number_households) × recs
+    (normalize_identity) → one result per row:
     match_status, rec (position in recs or NaN), identity_id, method, score, agreements, plus
     the best pair's comparison levels (id, name, dob, gender, phone, ward, household); its
     ``attrs``: ``weights`` (the m/u log-weights used), ``partitions`` (how many).

@@ -30,15 +30,9 @@ def person_keys(name_key: pd.Series, birth_date: pd.Series, ward_code: pd.Series
     return pd.Series([f"{h:016x}" for h in hashed], index=name_key.index, dtype=object)
 
 
-def normalize_rows(raw: pd.DataFrame) -> pd.DataFrame:
-    """Raw person-rows (intake.households.RAW_COLUMNS) → normalised rows, same order and index:
-    ``normalize_person_rows`` then ``number_households``."""
-    return number_households(normalize_person_rows(raw))
-
-
 def normalize_person_rows(raw: pd.DataFrame) -> pd.DataFrame:
-    """Raw person-rows → their normalised values, row by row: any batch of rows gives the rows
-    the whole would (the reader's workers normalise theirs by batches of files, issue 15).
+    """Raw person-rows (intake.households.RAW_COLUMNS) → their normalised values, same order and
+    index, row by row: any batch of rows gives the rows the whole would (the reader's workers normalise theirs by batches of files, issue 15).
     Columns: source, sheet, row, ward_code, group_no, name, name_key, birth_date, birth_year,
     year_only, gender, national_id, id_state, id_sex, id_year, phone, relation, relation_key,
     address, reported_status, level, case_label, note, person_key."""
