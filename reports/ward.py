@@ -19,7 +19,7 @@ from findings.campaign import Campaign
 from reports.details import visit_list
 from reports.labels import (ACCOUNT_LABELS, CODE_LABELS, CODE_SHEETS, DECISIONS, GENDER_LABELS, MET_LABELS,
                             STATE_LABELS, natural, vi_date)
-from reports.xlsx import _lines, formats, page, table
+from reports.xlsx import formats, page, table, wrapped_lines
 
 EXPORT_OLD_DAYS = 3   # an identity export older than this on the run's date gets a visible warning
 # Findings a person should confirm on the spot, beside rows in review (CONTRACT §5).
@@ -215,7 +215,7 @@ def _warning(ws, fmt, r: int, text: str) -> None:
     spreadsheet does not grow a row for wrapped text a program wrote, and the lines would
     overlap the rows below. Bold: about a tenth fewer characters a line."""
     ws.write_string(r, 0, text, fmt["warn"])
-    lines = _lines(text, 30)
+    lines = wrapped_lines(text, 30)
     if lines > 1:
         ws.set_row(r, 13 * lines)
 

@@ -66,7 +66,7 @@ def table(ws, fmt: dict, top: int, headers: list[str], records, widths: list[int
     r = top
     for r, rec in enumerate(records, start=top + 1):
         if wrap:
-            lines = max(_lines(rec[c], widths[c]) for c in wrap)
+            lines = max(wrapped_lines(rec[c], widths[c]) for c in wrap)
             if lines > 1:
                 ws.set_row(r, 13 * lines)
         for c, v in enumerate(rec):
@@ -91,7 +91,7 @@ def table(ws, fmt: dict, top: int, headers: list[str], records, widths: list[int
     return r
 
 
-def _lines(text, width: float) -> int:
+def wrapped_lines(text, width: float) -> int:
     """About how many lines ``text`` takes in a column ``width`` characters wide. By arithmetic,
     not textwrap: a city's workbooks have ~300k wrapped cells and textwrap costs 30 µs each."""
     if not isinstance(text, str) or not text:
