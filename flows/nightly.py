@@ -26,7 +26,7 @@ from findings.campaign import load_campaign
 from intake.inbox import InboxError, parse_as_of
 from reconcile import stages
 from reconcile.faults import pause_at
-from reports.notices import NoticeData, write_notices
+from reports.notices import NOTICES_PARALLEL_MIN, NoticeData, start_notices
 from reports.workbooks import Extras, write_human_reports
 
 
@@ -121,20 +121,23 @@ def report_task(out: str, run_id: str, found, summary, data, linked, extras, loa
     workbooks (at province scale report and store together ~1.1× faster than one after the
     other: docs/scaling.md)."""
     def human(folder: Path, machine) -> None:
-        def meanwhile() -> None:   # the CSVs, the store's load and the notices, while the pool writes the ward workbooks
+        def meanwhile() -> None:   # the CSVs and the store's load, while the pool writes the ward workbooks
             machine()
             # Not on a Dask cluster: there this process orchestrates every partition's task run
             # (Prefect's and Dask's threads need the interpreter), and the load would starve them
             # (a province's report 187 s → 282 s, and its peak over 6 GB); the store stage loads.
             if load is not None and parallel.distributed_executor() is None:
                 load()
-            # Last: the notices' documents queue on the pool behind the ward workbooks, and a load
-            # after them ran alone at the stage's end with a core idle (~15 s at province scale).
-            write_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people, linked.recs,
-                                             summary, extras.campaign))
-        # both take the run's kept pool (parallel.kept_pools): the read stage's warm workers
-        write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras,
-                            meanwhile=meanwhile)
+        # The notices first, one task on one of the pool's workers: they are worded and rendered
+        # while this process computes the ward workbooks' frames, alone otherwise (~15 s at province
+        # scale, a core idle), and the pool's other worker takes each ward workbook as it comes.
+        # Both take the run's kept pool (parallel.kept_pools): the read stage's warm workers.
+        with parallel.process_pool(parallel.worker_count(len(found.units) >= NOTICES_PARALLEL_MIN)) as pool:
+            notices = start_notices(folder, NoticeData(found.units, found.cadres, found.households, found.people,
+                                                       linked.recs, summary, extras.campaign), pool)
+            write_human_reports(folder, data, linked, found.matches, found.findings, found.wards, summary, extras,
+                                meanwhile=meanwhile)
+            notices.result()
 
     path = stages.write_outputs(out, run_id, found.matches, found.findings, summary, extra=human,
                                 tables=stages.output_tables(found))

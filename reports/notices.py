@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from dataclasses import dataclass
+from concurrent.futures import Future
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jinja2
@@ -26,6 +27,8 @@ from reports.labels import ACCOUNT_LABELS, STATE_LABELS, natural, slug, vi_date,
 
 TEMPLATE = Path(__file__).resolve().parent / "templates" / "thong_bao_ket_qua.docx"
 NOTICE_COLUMNS = ["unit_kind", "unit_code", "unit_name", "document"]
+# ~75 ms a document: a city's 60 notices are worth a pool of processes, a test's 6 are not
+NOTICES_PARALLEL_MIN = 24
 
 
 def mask_id(identity_id: str) -> str:
@@ -141,13 +144,14 @@ def _agency_context(u, mask: bool, rec: pd.DataFrame, staff: pd.DataFrame, waiti
             "annex": annex, "annex_note": "Số định danh được che một phần." if mask and annex else ""}
 
 
-def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.DataFrame:
-    """Render every ward's and agency's notice into ``folder/thong_bao/{phuong_xa,co_quan}``.
-    → NOTICE_COLUMNS, one row per document (path relative to ``folder``)."""
+def notice_jobs(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> tuple[list[tuple], pd.DataFrame]:
+    """What ``write_notices`` renders, without rendering it: (jobs, each ``(template, context,
+    output path)`` for ``_render``; NOTICE_COLUMNS, one row per document, path relative to
+    ``folder``). Makes the folders ``folder/thong_bao/{phuong_xa,co_quan}``."""
     mask = bool(d.campaign.notice.get("mask_ids", True))
     base = _base(d)
     staff = d.people[d.people["kind"] == "staff"]
-    rec = records_by_id(d.recs[d.recs["identity_id"].isin(set(staff["identity_id"]))])
+    rec = records_by_id(_staff_records(d.recs, staff))
     # split once by agency (a province has ~400 agencies: filtering the whole frames per agency took 10 s)
     hh = d.households
     waiting = hh[(hh["kind"] == "staff") & hh["eligible"] & ~hh["activated"]]
@@ -165,14 +169,47 @@ def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.
         out.parent.mkdir(parents=True, exist_ok=True)
         jobs.append((str(template), {**base, **ctx}, str(out)))
         written.append((u.unit_kind, u.unit_code, u.unit_name, str(out.relative_to(folder))))
-    # ~75 ms a document: a city's 60 notices are worth a pool of processes, a test's 6 are not
-    with process_pool(worker_count(len(jobs) >= 24)) as pool:
+    return jobs, pd.DataFrame(written, columns=NOTICE_COLUMNS)
+
+
+def _staff_records(recs: pd.DataFrame, staff: pd.DataFrame) -> pd.DataFrame:
+    """The export's records of the staff members the notices name (all a notice needs of it)."""
+    return recs[recs["identity_id"].isin(set(staff["identity_id"]))]
+
+
+def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.DataFrame:
+    """Render every ward's and agency's notice into ``folder/thong_bao/{phuong_xa,co_quan}``.
+    → NOTICE_COLUMNS, one row per document (path relative to ``folder``)."""
+    jobs, written = notice_jobs(folder, d, template)
+    with process_pool(worker_count(len(jobs) >= NOTICES_PARALLEL_MIN)) as pool:
         if pool is None:
             for job in jobs:
                 _render(*job)
         else:   # in batches: a notice is ~75 ms of work, less than a task run's bookkeeping on Dask
             list(pool.map(_render, *zip(*jobs), chunksize=8))
-    return pd.DataFrame(written, columns=NOTICE_COLUMNS)
+    return written
+
+
+def start_notices(folder: Path, d: NoticeData, pool, template: Path = TEMPLATE) -> Future:
+    """``write_notices`` as one task on ``pool`` (an executor; None: done here before returning)
+    → the future of its NOTICE_COLUMNS. The flow starts it before the ward workbooks' frames,
+    which it computes alone (~15 s at province scale, the pool idle otherwise): the task's worker
+    words and renders every notice (~40 s at province scale) while the pool's other worker takes
+    the ward workbooks as they come. The task gets the export's records of the staff only."""
+    if pool is None:
+        done: Future = Future()
+        done.set_result(write_notices(folder, d, template))
+        return done
+    staff = d.people[d.people["kind"] == "staff"]
+    return pool.submit(_notices_here, folder, replace(d, recs=_staff_records(d.recs, staff)), template)
+
+
+def _notices_here(folder: Path, d: NoticeData, template: Path) -> pd.DataFrame:
+    """``write_notices`` in this process alone (a pool's worker starts no pool of its own)."""
+    jobs, written = notice_jobs(folder, d, template)
+    for job in jobs:
+        _render(*job)
+    return written
 
 
 class _CompiledOnce(jinja2.Environment):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import pytest
 from python_calamine import CalamineWorkbook
 
 from reconcile import stages
@@ -95,6 +96,46 @@ def _run_reports(small_city, tmp_path):
     notices = write_notices(tmp_path, NoticeData(found.units, found.cadres, found.households, found.people,
                                                  linked.recs, summary, Extras().campaign))
     return found, summary, notices
+
+
+def test_notices_started_on_the_pool_are_the_notices_written_here(small_city, tmp_path):
+    """The flow starts the notices as one task on the run's pool before the ward workbooks'
+    frames (flows.nightly.report_task): the same documents as ``write_notices``; a failure comes
+    out of the task's result, which the flow waits for; without a pool they are rendered at once."""
+    import zipfile
+
+    from docx.opc.exceptions import PackageNotFoundError
+
+    import parallel
+    from reports.notices import NoticeData, start_notices, write_notices
+
+    data = stages.read(small_city / "inbox")
+    linked = stages.link_rows(stages.validate_and_normalize(data))
+    as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
+    found = stages.find(data, linked, as_of)
+    summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {}, people=found.people)
+    notices = NoticeData(found.units, found.cadres, found.households, found.people, linked.recs, summary,
+                         Extras().campaign)
+    expected = write_notices(tmp_path / "here", notices)
+
+    def xml(folder, frame):
+        out = {}
+        for doc in frame["document"]:
+            with zipfile.ZipFile(folder / doc) as z:
+                out[doc] = z.read("word/document.xml")
+        return out
+
+    with parallel.kept_pools(), parallel.process_pool(2) as pool:
+        started = start_notices(tmp_path / "pool", notices, pool)
+        failing = start_notices(tmp_path / "bad", notices, pool, template=tmp_path / "missing.docx")
+        written = started.result()
+        with pytest.raises(PackageNotFoundError):   # pickled back from the worker
+            failing.result()
+    # (built on the worker, its text columns may have another string storage: compared by value)
+    assert written.astype(object).equals(expected.astype(object)) and len(expected) > 1
+    assert xml(tmp_path / "pool", written) == xml(tmp_path / "here", expected)
+    at_once = start_notices(tmp_path / "alone", notices, None)
+    assert at_once.done() and xml(tmp_path / "alone", at_once.result()) == xml(tmp_path / "here", expected)
 
 
 def test_every_figure_a_user_reads_agrees_with_the_csvs(small_city, tmp_path):
