@@ -55,11 +55,13 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) ->
     sex_bad = (rows["gender"] != "") & (rows["id_sex"] != "") & (rows["gender"] != rows["id_sex"])
     year_bad = rows["birth_year"].notna() & rows["id_year"].notna() & (rows["birth_year"] != rows["id_year"])
     year_bad = year_bad.fillna(False).astype(bool)
-    detail = pd.Series(np.select(
-        [sex_bad & year_bad, sex_bad], ["Chữ số thứ 4–6 không khớp giới tính và năm sinh",
-                                        "Chữ số thứ 4 không khớp giới tính"],
-        "Chữ số thứ 4–6 không khớp năm sinh"), index=rows.index)
-    emit(ok & (state == "ok") & (sex_bad | year_bad), "ID_INCONSISTENT", detail)
+    def inconsistency(m):   # worded for the flagged rows only (for all 1.5 M rows at province scale: ~2 s)
+        sex, year = sex_bad[m], year_bad[m]
+        return pd.Series(np.select(
+            [sex & year, sex], ["Chữ số thứ 4–6 không khớp giới tính và năm sinh", "Chữ số thứ 4 không khớp giới tính"],
+            "Chữ số thứ 4–6 không khớp năm sinh"), index=sex.index)
+
+    emit(ok & (state == "ok") & (sex_bad | year_bad), "ID_INCONSISTENT", inconsistency)
     emit(ok & (status == "unmatched"), "NOT_FOUND", "Không tìm thấy trong dữ liệu định danh")
 
     # Comparisons with the matched record (or, for review, the best candidate).
@@ -76,10 +78,13 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame) ->
          "Số định danh trên danh sách khác số của người được đối chiếu")
     emit(cmp & (rows["name_key"] != rec_key), "NAME_MISMATCH",
          lambda m: "Danh sách: " + rows["name"][m] + " / hệ thống: " + rec_name[m].astype(str))
-    rd, cd = rows["birth_date"], rec("birth_date").fillna("").astype(str)
+    rd, cd = rows["birth_date"], rec("birth_date").fillna("")   # ISO text already: no astype (~1 s)
     # a year-only date on either side is compared by year (both sides' normalisers flag them)
     yonly = rows["year_only"].to_numpy(dtype=bool) | rec("year_only").fillna(False).to_numpy(dtype=bool)
-    dob_bad = (rd != "") & (cd != "") & np.where(yonly, rd.str[:4] != cd.str[:4], rd != cd)
+    differ = (rd != cd).to_numpy(dtype=bool, copy=True)
+    by_year = np.flatnonzero(yonly)   # few rows: their years cut out for them only
+    differ[by_year] = (rd.iloc[by_year].str[:4] != cd.iloc[by_year].str[:4]).to_numpy(dtype=bool)
+    dob_bad = (rd != "") & (cd != "") & differ
     emit(cmp & dob_bad, "DOB_MISMATCH",
          lambda m: "Danh sách: " + _vi_date(rd[m]) + " / hệ thống: " + _vi_date(cd[m]))
     rg, cg = rows["gender"], rec("gender").fillna("")

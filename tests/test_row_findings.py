@@ -1,0 +1,47 @@
+"""Row findings (CONTRACT §3) on rows made by hand: the wording a team reads, and the year-only
+birth dates that are compared by year."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from findings.rows import row_findings
+
+
+def _frames(cases: list[dict]):
+    n = len(cases)
+    base = {"source": "households/x.xlsx", "sheet": "", "ward_code": "30733", "group_no": "1",
+            "invalid_reason": "", "id_state": "ok", "gender": "M", "id_sex": "M", "birth_year": 1985.0,
+            "id_year": 1985.0, "national_id": "091085001234", "name_key": "nguyen van a", "name": "Nguyễn Văn A",
+            "birth_date": "1985-03-07", "year_only": False, "phone": "", "reported_status": "unknown",
+            "rec_birth_date": "1985-03-07", "rec_year_only": False}
+    rows = pd.DataFrame([{**base, **c} for c in cases])
+    rows["row"] = np.arange(2, n + 2)
+    recs = pd.DataFrame({"name": rows["name"], "name_key": rows["name_key"], "birth_date": rows["rec_birth_date"],
+                         "year_only": rows["rec_year_only"], "gender": "M", "phone": "", "status": "activated",
+                         "ward_code": "30733"})
+    links = pd.DataFrame({"match_status": "matched", "identity_id": rows["national_id"], "rec": np.arange(n, dtype=float)})
+    return rows.drop(columns=["rec_birth_date", "rec_year_only"]), links, recs
+
+
+def test_id_inconsistency_is_worded_by_what_disagrees_and_year_only_dates_by_year():
+    rows, links, recs = _frames([
+        {"id_sex": "F"},                                            # 4th digit: sex
+        {"id_year": 1986.0},                                        # 5th–6th digits: year
+        {"id_sex": "F", "id_year": 1986.0},                         # both
+        {},                                                         # consistent
+        {"birth_date": "1985-00-00", "year_only": True},            # the list knows the year only: same year
+        {"rec_birth_date": "1985-00-00", "rec_year_only": True},    # the system knows the year only
+        {"birth_date": "1984-00-00", "year_only": True},            # another year
+        {"rec_birth_date": "1985-03-08"},                           # another day
+    ])
+    found = row_findings(rows, links, recs)
+    detail = dict(zip(zip(found["row"], found["code"]), found["detail"]))
+    assert detail[(2, "ID_INCONSISTENT")] == "Chữ số thứ 4 không khớp giới tính"
+    assert detail[(3, "ID_INCONSISTENT")] == "Chữ số thứ 4–6 không khớp năm sinh"
+    assert detail[(4, "ID_INCONSISTENT")] == "Chữ số thứ 4–6 không khớp giới tính và năm sinh"
+    assert sorted(r for r, code in detail if code == "ID_INCONSISTENT") == [2, 3, 4]
+    assert sorted(r for r, code in detail if code == "DOB_MISMATCH") == [8, 9]
+    assert detail[(8, "DOB_MISMATCH")] == "Danh sách: 1984 / hệ thống: 07/03/1985"
+    assert detail[(9, "DOB_MISMATCH")] == "Danh sách: 07/03/1985 / hệ thống: 08/03/1985"
