@@ -32,7 +32,8 @@ def person_keys(name_key: pd.Series, birth_date: pd.Series, ward_code: pd.Series
 
 def normalize_person_rows(raw: pd.DataFrame) -> pd.DataFrame:
     """Raw person-rows (intake.households.RAW_COLUMNS) → their normalised values, same order and
-    index, row by row: any batch of rows gives the rows the whole would (the reader's workers normalise theirs by batches of files, issue 15).
+    index, row by row: any batch of rows gives the rows the whole would (the reader's workers
+    normalise theirs by batches of files, issue 15).
     Columns: source, sheet, row, ward_code, group_no, name, name_key, birth_date, birth_year,
     year_only, gender, national_id, id_state, id_sex, id_year, phone, relation, relation_key,
     address, reported_status, level, case_label, note, person_key."""

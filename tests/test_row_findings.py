@@ -21,7 +21,8 @@ def _frames(cases: list[dict]):
     recs = pd.DataFrame({"name": rows["name"], "name_key": rows["name_key"], "birth_date": rows["rec_birth_date"],
                          "year_only": rows["rec_year_only"], "gender": "M", "phone": "", "status": "activated",
                          "ward_code": "30733"})
-    links = pd.DataFrame({"match_status": "matched", "identity_id": rows["national_id"], "rec": np.arange(n, dtype=float)})
+    links = pd.DataFrame({"match_status": "matched", "identity_id": rows["national_id"],
+                          "rec": np.arange(n, dtype=float)})
     return rows.drop(columns=["rec_birth_date", "rec_year_only"]), links, recs
 
 
