@@ -17,7 +17,25 @@ import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
 
+import pandas as pd
+
 MAX_WORKERS = 8
+# The pandas options a worker takes from the process that hands it work. reconcile sets
+# python-backed strings; a worker whose work never imports reconcile (a pool started for a
+# city's ward workbooks, a Dask worker) would build its new text columns Arrow-backed, and
+# mixed storages take pandas' slow per-element paths.
+WORKER_OPTIONS = ("mode.string_storage",)
+
+
+def worker_options() -> dict[str, object]:
+    """This process's values of ``WORKER_OPTIONS``, for ``apply_options`` in a worker."""
+    return {name: pd.get_option(name) for name in WORKER_OPTIONS}
+
+
+def apply_options(options: dict[str, object]) -> None:
+    """Set ``worker_options()`` of the process that hands this one its work."""
+    for name, value in options.items():
+        pd.set_option(name, value)
 
 
 def env_count(name: str) -> int | None:
@@ -106,7 +124,8 @@ def kept_pool(workers: int) -> ProcessPoolExecutor | None:
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     # spawn, not fork: the flow's process has threads (Prefect) that fork would copy mid-lock.
     # Like any spawned pool, a script that calls into it must guard its main code.
-    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=apply_options, initargs=(worker_options(),))
 
 
 @contextlib.contextmanager

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures.process import BrokenProcessPool
 
+import cloudpickle
+import pandas as pd
 import pytest
 
 import parallel
@@ -26,3 +29,34 @@ def test_a_kept_pool_is_reused_and_a_broken_one_replaced():
             assert fresh is not first and fresh.submit(pow, 3, 3).result() == 27
     with pytest.raises(RuntimeError):                  # all shut down at the end
         fresh.submit(pow, 2, 2)
+
+
+def test_workers_build_text_columns_as_the_process_that_started_them():
+    """A pool's workers take this process's pandas string storage (reconcile sets python-backed
+    strings), also when the work they are given never imports reconcile: pandas' own default is
+    Arrow-backed, and frames of mixed storages take slow per-element paths."""
+    before = pd.get_option("mode.string_storage")
+    try:
+        for storage in ("python", "pyarrow"):
+            pd.set_option("mode.string_storage", storage)
+            with parallel.process_pool(2) as pool:
+                made = pool.submit(pd.Series, ["Nguyễn Văn An"], dtype="str").result()
+            assert made.dtype.storage == storage
+    finally:
+        pd.set_option("mode.string_storage", before)
+
+
+def test_a_partition_on_a_dask_worker_runs_with_the_flows_options():
+    """``reconcile run --dask``: each partition task run sets the flow's pandas options before
+    its calls (a Dask worker is not started by the flow, so no pool initializer reaches it)."""
+    from flows.partitions import partition
+
+    payload = cloudpickle.dumps((functools.partial(pd.Series, dtype="str"), [(["Trần Thị Bình"],)],
+                                 {"mode.string_storage": "python"}))
+    before = pd.get_option("mode.string_storage")
+    try:
+        pd.set_option("mode.string_storage", "pyarrow")   # pandas' default on a bare worker
+        [made] = partition.fn(payload)
+        assert made.dtype.storage == "python"
+    finally:
+        pd.set_option("mode.string_storage", before)
