@@ -43,6 +43,17 @@ def lookup(ids: pd.Series, by_id: pd.DataFrame, columns: list[str]) -> pd.DataFr
                         index=ids.index)
 
 
+def in_keys(values: pd.Series, keys) -> np.ndarray:
+    """Which of ``values`` are among ``keys``: ``values.isin(keys)`` as a bool array. By a Python
+    set where ``values`` has no NA (identity_id, household_code: '' for none): at province scale
+    isin took 1.7 s for the export's 2.3 M identity_ids against the 167 k NOT_LISTED ones, the
+    set 0.5 s (0.56 → 0.16 s against the 38 k staff IDs)."""
+    wanted = keys if isinstance(keys, (set, frozenset)) else set(keys)
+    if values.hasnans:   # NA matches NA in isin, never in a set
+        return values.isin(list(wanted)).to_numpy(dtype=bool)
+    return np.fromiter(map(wanted.__contains__, values.to_numpy(dtype=object)), dtype=bool, count=len(values))
+
+
 def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
                       min_age: int = 14, by_id: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every other member of each linked staff member's and cadre's household (MA_HO), once per
@@ -58,7 +69,7 @@ def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
     p["household_code"] = found["household_code"].fillna("")
     p["person_name"] = found["name"].fillna(p["name"])
     p = p[p["household_code"] != ""]
-    members = recs.loc[recs["household_code"].isin(set(p["household_code"])),
+    members = recs.loc[in_keys(recs["household_code"], p["household_code"]),
                        ["household_code", "identity_id", "name", "birth_date", "relation", "status"]]
     out = p[["kind", "unit_code", "identity_id", "person_name", "household_code"]].rename(
         columns={"identity_id": "person_id"}).merge(members, on="household_code")

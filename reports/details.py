@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from findings.progress import group_residents
+from findings.progress import group_residents, in_keys
 from reports.labels import ACTIONS, natural
 
 DETAIL_COLUMNS = [
@@ -101,12 +101,12 @@ def not_listed_details(findings: pd.DataFrame, matches: pd.DataFrame, recs: pd.D
     group_no: the group whose list names others of the household ('' when none does). heads:
     ``household_heads(recs)``, if the caller has it."""
     ids = findings.loc[findings["code"] == "NOT_LISTED", "identity_id"]
-    wanted = recs["identity_id"].isin(set(ids)).to_numpy()
+    wanted = in_keys(recs["identity_id"], ids)
     r = recs[wanted].assign(address=addresses.fillna("").to_numpy()[wanted]).drop_duplicates("identity_id")
     # only these residents' households are voted on: a household's vote depends on its own
     # members' rows alone (findings.progress.group_residents)
-    homes = recs[recs["household_code"].isin(set(r["household_code"]))]
-    home = group_residents(matches[matches["identity_id"].isin(homes["identity_id"])], homes)
+    homes = recs[in_keys(recs["household_code"], r["household_code"])]
+    home = group_residents(matches[in_keys(matches["identity_id"], homes["identity_id"])], homes)
     home = home.drop_duplicates("identity_id").set_index("identity_id")
     out = pd.DataFrame({
         "ward_code": r["ward_code"], "identity_id": r["identity_id"], "name": r["name"],

@@ -21,7 +21,7 @@ import pandas as pd
 from docxtpl import DocxTemplate
 
 from findings.campaign import Campaign
-from findings.progress import records_by_id
+from findings.progress import in_keys, records_by_id
 from parallel import process_pool, worker_count
 from reports.labels import ACCOUNT_LABELS, STATE_LABELS, natural, slug, vi_date, vi_int, vi_pct
 
@@ -174,7 +174,7 @@ def notice_jobs(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> tuple
 
 def _staff_records(recs: pd.DataFrame, staff: pd.DataFrame) -> pd.DataFrame:
     """The export's records of the staff members the notices name (all a notice needs of it)."""
-    return recs[recs["identity_id"].isin(set(staff["identity_id"]))]
+    return recs[in_keys(recs["identity_id"], staff["identity_id"])]
 
 
 def write_notices(folder: Path, d: NoticeData, template: Path = TEMPLATE) -> pd.DataFrame:

@@ -46,3 +46,19 @@ def test_id_inconsistency_is_worded_by_what_disagrees_and_year_only_dates_by_yea
     assert sorted(r for r, code in detail if code == "DOB_MISMATCH") == [8, 9]
     assert detail[(8, "DOB_MISMATCH")] == "Danh sách: 1984 / hệ thống: 07/03/1985"
     assert detail[(9, "DOB_MISMATCH")] == "Danh sách: 07/03/1985 / hệ thống: 08/03/1985"
+
+
+def test_in_keys_is_isin():
+    """findings.progress.in_keys, the set lookup the findings and reports use on 2.3 M-record
+    columns, says what ``Series.isin`` says: '' is a key like any other, keys may come as a
+    Series with repeats, and a column with NA (which isin matches to NA) takes isin's path."""
+    from findings.progress import in_keys
+
+    rng = np.random.default_rng(7)
+    pool = ["", "091085001234", "Nguyễn Văn A", "hộ 12", "nguyen van a", "079300000001"]
+    values = pd.Series(rng.choice(pool, 500), dtype="str")
+    for keys in (set(pool[:3]), pd.Series(["hộ 12", "hộ 12", ""], dtype="str"), [], {"absent"}):
+        assert (in_keys(values, keys) == values.isin(list(keys)).to_numpy()).all()
+    with_na = pd.Series(["a", np.nan, "b"], dtype=object)
+    keys = [float("nan"), "b"]   # another NaN object: a set would not find it
+    assert in_keys(with_na, keys).tolist() == with_na.isin(keys).tolist() == [False, True, True]
