@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import time
 from pathlib import Path
 
@@ -353,6 +354,13 @@ def _print_split(cmd: dict, stages: dict) -> None:
     peaks = t.get("stage_peaks_mb") or {}
     if peaks:
         _line("  flow process's peak after each stage", ", ".join(f"{k} {v:,.0f}" for k, v in peaks.items()) + " MB")
+    cores = t.get("stage_cores_s") or {}
+    if cores:   # the floor on this machine is (flow + others) / cores; idle is what packing could still win
+        _line(f"  core-seconds by stage ({os.cpu_count()} cores)", "idle / flow process / its other processes")
+        for stage, (idle, flow_s, others) in cores.items():
+            _line(f"    {stage}", f"{idle:.1f} / {flow_s:.1f} / {others:.1f}")
+        idle, flow_s, others = (sum(v[i] for v in cores.values()) for i in range(3))
+        _line("    all stages", f"{idle:.1f} / {flow_s:.1f} / {others:.1f}: work {flow_s + others:,.0f} core-seconds")
 
 
 def _score_links(rows: pd.DataFrame, links: pd.DataFrame, truth: pd.DataFrame) -> dict:

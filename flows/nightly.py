@@ -35,6 +35,10 @@ WORKER_PEAKS_MB: dict[str, float] = {}
 # This process's peak memory (MB, a high-water mark) at the end of each stage of its last flow
 # run: where it rises is the stage that set the peak (issue 15).
 STAGE_PEAKS_MB: dict[str, float] = {}
+# Core-seconds of each stage of this process's last flow run: the machine's idle cores, this
+# process, the processes it started (pool workers, Prefect's temporary API, a LocalCluster):
+# where the two cores of the build machine went (issue 15, docs/scaling.md).
+STAGE_CORES_S: dict[str, tuple[float, float, float]] = {}
 
 
 class StageFailed(RuntimeError):
@@ -160,13 +164,17 @@ def reconcile(inbox: str, out: str, as_of: str | None = None, campaign: str | No
     clock = time.perf_counter()
 
     STAGE_PEAKS_MB.clear()
+    STAGE_CORES_S.clear()
+    cores = parallel.cores()
 
     def lap(stage: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
+        nonlocal clock, cores
+        now, at = time.perf_counter(), parallel.cores()
         seconds[stage] = now - clock
         clock = now
         STAGE_PEAKS_MB[stage] = parallel.peak_rss_mb()
+        STAGE_CORES_S[stage] = tuple(round(b - a, 2) for a, b in zip(cores, at))
+        cores = at
 
     tag = _tag_with_warehouse(db)
     with warehouse.run_lock(db), _partitions(), parallel.kept_pools():

@@ -16,6 +16,7 @@ import contextvars
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
+from typing import NamedTuple
 
 import pandas as pd
 
@@ -106,6 +107,52 @@ def peak_rss_mb(pid: int | None = None) -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Cores(NamedTuple):
+    """CPU seconds so far (Linux; NaN elsewhere): ``idle``, the machine's cores idle or waiting
+    for I/O since boot; ``this``, this process; ``descendants``, every process it started, alive
+    (with what their own ended children used) or ended (``RUSAGE_CHILDREN``). Differences over a
+    stage tell where its core-seconds went (``reconcile bench``)."""
+
+    idle: float
+    this: float
+    descendants: float
+
+
+def cores() -> Cores:
+    """This process's and its descendants' CPU seconds and the machine's idle ones (``Cores``)."""
+    import resource
+
+    tick = os.sysconf("SC_CLK_TCK")
+    own = os.times()
+    ended = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            fields = fh.readline().split()
+        idle = (int(fields[4]) + int(fields[5])) / tick
+        parent, used = {}, {}
+        for name in os.listdir("/proc"):
+            if name.isdigit():
+                try:
+                    with open(f"/proc/{name}/stat", encoding="ascii", errors="replace") as fh:
+                        stat = fh.read()
+                except OSError:
+                    continue   # ended meanwhile
+                after = stat[stat.rfind(")") + 2:].split()   # the command name may hold spaces
+                parent[int(name)] = int(after[1])
+                used[int(name)] = sum(int(v) for v in after[11:15]) / tick   # utime stime cutime cstime
+    except (OSError, IndexError, ValueError):
+        return Cores(float("nan"), own.user + own.system, float("nan"))
+    mine, found = {os.getpid()}, True
+    while found:   # the descendants: children first, then theirs
+        found = False
+        for pid, ppid in parent.items():
+            if ppid in mine and pid not in mine:
+                mine.add(pid)
+                found = True
+    alive = sum(used[pid] for pid in mine if pid != os.getpid())
+    return Cores(idle, own.user + own.system, alive + ended.ru_utime + ended.ru_stime)
 
 
 def kept_pool(workers: int) -> ProcessPoolExecutor | None:

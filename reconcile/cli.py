@@ -268,11 +268,12 @@ def _write_timings(timings: dict[str, float], api) -> None:
     out = {k: v - origin for k, v in timings.items()}
     if api is not None and api.ready:
         out["api_started"], out["api_answered"] = api.started - origin, api.ready - origin
-    from flows.nightly import STAGE_PEAKS_MB, WORKER_PEAKS_MB
+    from flows.nightly import STAGE_CORES_S, STAGE_PEAKS_MB, WORKER_PEAKS_MB
 
     if WORKER_PEAKS_MB:
         out["dask_worker_peaks_mb"] = list(WORKER_PEAKS_MB.values())
     out["stage_peaks_mb"] = dict(STAGE_PEAKS_MB)
+    out["stage_cores_s"] = dict(STAGE_CORES_S)
     from parallel import peak_rss_mb
 
     out["peak_rss_mb"] = peak_rss_mb()

@@ -78,3 +78,7 @@ def test_the_command_line_runs_on_a_local_cluster_with_the_same_results(tmp_path
     for name in ("matches.csv", "discrepancies.csv", "units.csv", "cadres.csv", "people.csv", "households.csv"):
         assert sorted_csv(dask / name) == sorted_csv(default / name), name
     assert len(timings["dask_worker_peaks_mb"]) >= 1
+    # core-seconds by stage (idle, the flow's process, the processes it started: the cluster's)
+    cores = timings["stage_cores_s"]
+    assert list(cores) == ["read", "validate", "link", "findings", "report", "store"]
+    assert sum(others for _, _, others in cores.values()) > 0 and sum(flow for _, flow, _ in cores.values()) > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import time
 from concurrent.futures.process import BrokenProcessPool
 
 import cloudpickle
@@ -60,3 +61,22 @@ def test_a_partition_on_a_dask_worker_runs_with_the_flows_options():
         assert made.dtype.storage == "python"
     finally:
         pd.set_option("mode.string_storage", before)
+
+
+def _burn(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_cores_counts_the_workers_alive_and_ended():
+    """parallel.cores, behind the bench's core-seconds by stage: the CPU of a pool's workers is
+    counted while they are alive and after they have ended."""
+    before = parallel.cores()
+    with parallel.process_pool(2) as pool:
+        list(pool.map(_burn, [0.4, 0.4]))
+        alive = parallel.cores()
+    ended = parallel.cores()
+    assert alive.descendants - before.descendants >= 0.7
+    assert ended.descendants >= alive.descendants - 0.01
+    assert ended.this >= before.this and ended.idle >= before.idle
