@@ -37,8 +37,8 @@ class PartitionFailed(RuntimeError):
 @task(name="partition", cache_policy=NO_CACHE, persist_result=False, retries=0)
 def partition(payload: bytes) -> list:
     """``[fn(*args) for args in calls]``, ``(fn, calls, options)`` pickled in ``payload``, on
-    whichever worker the task runner chose, with the flow's pandas options
-    (``parallel.worker_options``). Private by default there too (umask 077, issue 14); an error
+    whichever worker the task runner chose, with the flow's pandas options and garbage
+    collector thresholds (``parallel.worker_options``). Private by default there too (umask 077, issue 14); an error
     keeps its detail on the worker's stderr."""
     os.umask(0o077)
     fn, calls, options = cloudpickle.loads(payload)

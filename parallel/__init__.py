@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import gc
 import multiprocessing
 import os
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -26,17 +27,35 @@ MAX_WORKERS = 8
 # city's ward workbooks, a Dask worker) would build its new text columns Arrow-backed, and
 # mixed storages take pandas' slow per-element paths.
 WORKER_OPTIONS = ("mode.string_storage",)
+# When CPython's cyclic garbage collector runs (gc.set_threshold: new container objects before a
+# young collection, then young collections before each older one). At its defaults (700, 10, 10)
+# it took ~10 % of a province run's work (gc.callbacks in every process, 2026-12-02: 27 core-seconds
+# in each of the pool's two workers, 52 full collections each, and 7 in the flow's process, of
+# ~590): a full collection walks every object alive, and a worker that reads lists or writes ward
+# workbooks creates and keeps millions. At these: 2 full collections a worker, ~9 core-seconds in
+# all; the cycles the libraries leave (hundreds of thousands at a time) are still collected.
+GC_THRESHOLDS = (50_000, 20, 20)
+
+
+def collect_less() -> None:
+    """Run the cyclic garbage collector at ``GC_THRESHOLDS`` in this process (reconcile does, at
+    import; the processes it hands work to take it with ``worker_options``)."""
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def worker_options() -> dict[str, object]:
-    """This process's values of ``WORKER_OPTIONS``, for ``apply_options`` in a worker."""
-    return {name: pd.get_option(name) for name in WORKER_OPTIONS}
+    """This process's values of ``WORKER_OPTIONS`` and its garbage collector's thresholds (under
+    ``"gc.threshold"``), for ``apply_options`` in a worker."""
+    return {**{name: pd.get_option(name) for name in WORKER_OPTIONS}, "gc.threshold": gc.get_threshold()}
 
 
 def apply_options(options: dict[str, object]) -> None:
     """Set ``worker_options()`` of the process that hands this one its work."""
     for name, value in options.items():
-        pd.set_option(name, value)
+        if name == "gc.threshold":
+            gc.set_threshold(*value)
+        else:
+            pd.set_option(name, value)
 
 
 def env_count(name: str) -> int | None:

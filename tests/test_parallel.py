@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import gc
 import os
 import time
 from concurrent.futures.process import BrokenProcessPool
@@ -47,20 +48,41 @@ def test_workers_build_text_columns_as_the_process_that_started_them():
         pd.set_option("mode.string_storage", before)
 
 
+def test_workers_collect_garbage_as_the_process_that_started_them():
+    """reconcile runs CPython's cyclic collector at ``parallel.GC_THRESHOLDS`` (at its defaults it
+    took ~10 % of a province run's work, most of it in the pool's workers); a pool's workers
+    take this process's thresholds, also when the work they are given never imports reconcile."""
+    import reconcile  # noqa: F401 - what the flow's process imports first
+
+    assert gc.get_threshold() == parallel.GC_THRESHOLDS
+    before = gc.get_threshold()
+    try:
+        for thresholds in (parallel.GC_THRESHOLDS, (12_345, 11, 12)):
+            gc.set_threshold(*thresholds)
+            with parallel.process_pool(2) as pool:
+                assert pool.submit(gc.get_threshold).result() == thresholds
+    finally:
+        gc.set_threshold(*before)
+
+
 def test_a_partition_on_a_dask_worker_runs_with_the_flows_options():
-    """``reconcile run --dask``: each partition task run sets the flow's pandas options before
-    its calls (a Dask worker is not started by the flow, so no pool initializer reaches it)."""
+    """``reconcile run --dask``: each partition task run sets the flow's pandas options and
+    collector thresholds before its calls (a Dask worker is not started by the flow, so no pool
+    initializer reaches it)."""
     from flows.partitions import partition
 
     payload = cloudpickle.dumps((functools.partial(pd.Series, dtype="str"), [(["Trần Thị Bình"],)],
-                                 {"mode.string_storage": "python"}))
-    before = pd.get_option("mode.string_storage")
+                                 {"mode.string_storage": "python", "gc.threshold": (23_456, 12, 13)}))
+    before = pd.get_option("mode.string_storage"), gc.get_threshold()
     try:
         pd.set_option("mode.string_storage", "pyarrow")   # pandas' default on a bare worker
+        gc.set_threshold(700, 10, 10)                      # CPython's
         [made] = partition.fn(payload)
         assert made.dtype.storage == "python"
+        assert gc.get_threshold() == (23_456, 12, 13)
     finally:
-        pd.set_option("mode.string_storage", before)
+        pd.set_option("mode.string_storage", before[0])
+        gc.set_threshold(*before[1])
 
 
 def _burn(seconds: float) -> None:
