@@ -21,7 +21,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import TaskRunContext
 
-from parallel import apply_options, peak_rss_mb, worker_options
+from parallel import apply_options, pandas_options, peak_rss_mb
 
 # Calls per task run at least ``chunksize`` (the reader's: 16 files, or one batch of files it
 # prepares, intake.inbox), else spread over TASKS_PER_WORKER task runs per worker: each is worth
@@ -37,8 +37,8 @@ class PartitionFailed(RuntimeError):
 @task(name="partition", cache_policy=NO_CACHE, persist_result=False, retries=0)
 def partition(payload: bytes) -> list:
     """``[fn(*args) for args in calls]``, ``(fn, calls, options)`` pickled in ``payload``, on
-    whichever worker the task runner chose, with the flow's pandas options and garbage
-    collector thresholds (``parallel.worker_options``). Private by default there too (umask 077, issue 14); an error
+    whichever worker the task runner chose, with the flow's pandas options
+    (``parallel.pandas_options``). Private by default there too (umask 077, issue 14); an error
     keeps its detail on the worker's stderr."""
     os.umask(0o077)
     fn, calls, options = cloudpickle.loads(payload)
@@ -107,7 +107,7 @@ class TaskRunnerExecutor(Executor):
             self._in_flight.popleft().wait()
         name = getattr(fn, "__name__", "partition").strip("_")
         submit = partition.with_options(task_run_name=f"{name}[{len(calls)}]").submit
-        payload = cloudpickle.dumps((fn, calls, worker_options()), protocol=5)
+        payload = cloudpickle.dumps((fn, calls, pandas_options()), protocol=5)
 
         def outside_the_stage():
             TaskRunContext.__var__.set(None)

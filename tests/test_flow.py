@@ -29,7 +29,13 @@ def _run_flow(city: Path, tmp_path: Path) -> Path:
 
 
 def test_clean_city_run_agrees_with_truth(prefect_harness, small_clean_city, tmp_path):
+    import gc
+
+    import parallel
+
+    gc.set_threshold(700, 10, 10)   # CPython's: the flow sets its own (parallel.collect_less)
     run = _run_flow(small_clean_city, tmp_path)
+    assert gc.get_threshold() == parallel.GC_THRESHOLDS
     matches = pd.read_csv(run / "matches.csv", dtype=str, keep_default_na=False)
     summary = json.loads((run / "summary.json").read_text(encoding="utf-8"))
     # one row per person-row of the current submissions, and counts that reconcile

@@ -49,14 +49,13 @@ def test_workers_build_text_columns_as_the_process_that_started_them():
 
 
 def test_workers_collect_garbage_as_the_process_that_started_them():
-    """reconcile runs CPython's cyclic collector at ``parallel.GC_THRESHOLDS`` (at its defaults it
+    """The flow runs CPython's cyclic collector at ``parallel.GC_THRESHOLDS`` (at its defaults it
     took ~10 % of a province run's work, most of it in the pool's workers); a pool's workers
     take this process's thresholds, also when the work they are given never imports reconcile."""
-    import reconcile  # noqa: F401 - what the flow's process imports first
-
-    assert gc.get_threshold() == parallel.GC_THRESHOLDS
     before = gc.get_threshold()
     try:
+        parallel.collect_less()
+        assert gc.get_threshold() == parallel.GC_THRESHOLDS != (700, 10, 10)
         for thresholds in (parallel.GC_THRESHOLDS, (12_345, 11, 12)):
             gc.set_threshold(*thresholds)
             with parallel.process_pool(2) as pool:
@@ -66,20 +65,23 @@ def test_workers_collect_garbage_as_the_process_that_started_them():
 
 
 def test_a_partition_on_a_dask_worker_runs_with_the_flows_options():
-    """``reconcile run --dask``: each partition task run sets the flow's pandas options and
-    collector thresholds before its calls (a Dask worker is not started by the flow, so no pool
-    initializer reaches it)."""
+    """``reconcile run --dask``: each partition task run sets the flow's pandas options before
+    its calls (a Dask worker is not started by the flow, so no pool initializer reaches it), and
+    leaves the worker's garbage collector as it is (``parallel.worker_options``: its Prefect task
+    runs' cycles hold their results)."""
     from flows.partitions import partition
 
-    payload = cloudpickle.dumps((functools.partial(pd.Series, dtype="str"), [(["Trần Thị Bình"],)],
-                                 {"mode.string_storage": "python", "gc.threshold": (23_456, 12, 13)}))
     before = pd.get_option("mode.string_storage"), gc.get_threshold()
     try:
+        pd.set_option("mode.string_storage", "python")    # the flow's (reconcile sets it)
+        options = parallel.pandas_options()               # what flows.partitions sends
+        assert "gc.threshold" not in options
+        payload = cloudpickle.dumps((functools.partial(pd.Series, dtype="str"), [(["Trần Thị Bình"],)], options))
         pd.set_option("mode.string_storage", "pyarrow")   # pandas' default on a bare worker
         gc.set_threshold(700, 10, 10)                      # CPython's
         [made] = partition.fn(payload)
         assert made.dtype.storage == "python"
-        assert gc.get_threshold() == (23_456, 12, 13)
+        assert gc.get_threshold() == (700, 10, 10)
     finally:
         pd.set_option("mode.string_storage", before[0])
         gc.set_threshold(*before[1])
