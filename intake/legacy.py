@@ -305,17 +305,24 @@ def _analyse(texts) -> tuple[str | None, float, bool]:
     gain = {e: 0 for e in ENCODINGS}      # valid read as e, not as typed
     loss = {e: 0 for e in ENCODINGS}      # valid as typed, not read as e
     only = {e: 0 for e in ENCODINGS}      # valid read as e, not read as the other encoding
-    seen_texts = seen_words = 0
-    sample: list[str] = []
+    # The sample: the first _SAMPLE_TEXTS texts, ending after the one that passes _SAMPLE_WORDS
+    # words. One search over them joined (a line break is no letter) where they hold fewer words
+    # than that, as most sheets do: a search per text cost ~40 % of the check.
+    kept: list[str] = []
     for text in texts:
-        if not isinstance(text, str) or not text.strip():
-            continue
-        seen_texts += 1
-        if seen_texts > _SAMPLE_TEXTS or seen_words > _SAMPLE_WORDS:
-            break
-        words = _WORD.findall(text)
-        seen_words += len(words)
-        sample += words
+        if isinstance(text, str) and text.strip():
+            kept.append(text)
+            if len(kept) == _SAMPLE_TEXTS:
+                break
+    sample = _WORD.findall("\n".join(kept))
+    if len(sample) > _SAMPLE_WORDS:
+        sample, seen_words = [], 0
+        for text in kept:
+            if seen_words > _SAMPLE_WORDS:
+                break
+            words = _WORD.findall(text)
+            seen_words += len(words)
+            sample += words
     # Each distinct word once, weighted by how often it occurs: lists repeat names and labels.
     for word, times in Counter(w for w in sample if not w.isascii()).items():
         raw, t, v, uni, foreign = _readings(word)
