@@ -357,8 +357,13 @@ def _read_one(read, path: Path, source: str) -> tuple[bool, object]:
     try:
         return True, read(path, source)
     except UnreadableFile as exc:
+        # Without its traceback: a reader that keeps the error it raises (the last sheet's, say)
+        # makes a reference cycle through the frames, and the frames hold everything up to the
+        # pool's batch, freed then only when the cyclic collector comes round (parallel.GC_THRESHOLDS).
+        exc.__traceback__ = None
         return False, (str(exc), exc.covers)
     except Exception as exc:  # a bad file never stops the run
+        exc.__traceback__ = None
         return False, (UNEXPECTED.format(type(exc).__name__), None)
 
 

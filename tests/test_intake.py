@@ -340,3 +340,40 @@ def test_an_export_with_a_repeated_header_is_read_by_its_first_column(tmp_path):
     frame = read_export(path)
     assert frame[["identity_id", "name", "export_date"]].values.tolist() == [
         ["091085001234", "Nguyễn Văn Hùng", "2023-10-20"]]
+
+
+def test_a_batch_with_an_unreadable_list_is_freed_without_the_cyclic_collector(tmp_path):
+    """A pool's worker reads batch after batch (intake.inbox._read_batch) with the cyclic garbage
+    collector run rarely (parallel.GC_THRESHOLDS): an unreadable list's error must not keep the
+    batch's prepared rows alive through its traceback's frames (it did: a province's read worker
+    peaked at 3.2 GB instead of 0.9 GB)."""
+    import functools
+    import gc
+    import weakref
+
+    from intake.households import read_household_file
+    from intake.inbox import _read_batch
+    from intake.registry import read_registry
+    from reconcile.stages import prepare_rows
+
+    inbox = minimal_inbox(tmp_path / "inbox")
+    good, bad = inbox / "households" / "30733" / "to_01.xlsx", inbox / "households" / "la" / "to_01.xlsx"
+    write_xlsx(good, {"Tổ 1": canonical_sheet()})
+    write_xlsx(bad, {"Tổ 1": canonical_sheet(ward_line="PHƯỜNG KHÔNG CÓ")})   # no ward: the file is refused
+    read = functools.partial(read_household_file, registry=read_registry(inbox), reference=dt.date(2023, 10, 25))
+    prepared = []
+
+    def prepare(raw):
+        frame = prepare_rows(raw)
+        prepared.append(weakref.ref(frame))
+        return frame
+
+    gc.collect()
+    gc.disable()
+    try:
+        results = _read_batch(read, [good, bad], ["households/30733/to_01.xlsx", "households/la/to_01.xlsx"], prepare)
+        assert [ok for ok, _ in results] == [True, False] and "phường/xã" in results[1][1][0]
+        del results
+        assert len(prepared) == 1 and prepared[0]() is None   # freed by reference counting alone
+    finally:
+        gc.enable()
