@@ -140,6 +140,35 @@ def test_notices_started_on_the_pool_are_the_notices_written_here(small_city, tm
     assert at_once.done() and xml(tmp_path / "alone", at_once.result()) == xml(tmp_path / "here", expected)
 
 
+def test_a_rendered_notice_does_not_wait_for_the_cyclic_collector(small_city, tmp_path):
+    """A run starts the cyclic garbage collector rarely (parallel.GC_THRESHOLDS), and a
+    python-docx document is a reference cycle holding its XML trees: each notice is freed as soon
+    as it is saved (a province's 515 notices held 3.2 GB on their worker instead of 0.7)."""
+    import gc
+    import os
+
+    import docx.opc.package
+
+    from reports.notices import NoticeData, _render, notice_jobs
+
+    data = stages.read(small_city / "inbox")
+    linked = stages.link_rows(stages.validate_and_normalize(data))
+    as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
+    found = stages.find(data, linked, as_of)
+    summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {}, people=found.people)
+    jobs, _ = notice_jobs(tmp_path, NoticeData(found.units, found.cadres, found.households, found.people,
+                                               linked.recs, summary, Extras().campaign))
+    gc.collect()
+    gc.disable()
+    try:
+        for job in jobs[:3]:
+            _render(*job)
+        assert not [o for o in gc.get_objects() if isinstance(o, docx.opc.package.OpcPackage)]
+    finally:
+        gc.enable()
+    assert all(os.path.getsize(out) > 0 for _, _, out in jobs[:3])
+
+
 def test_every_figure_a_user_reads_agrees_with_the_csvs(small_city, tmp_path):
     import zipfile
 
