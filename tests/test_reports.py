@@ -83,15 +83,20 @@ def test_the_city_workbook_accounts_for_every_sheet_and_what_was_withheld(small_
 
 # -- issue 12: everything a user reads, read back -----------------------------------------------
 
-def _run_reports(small_city, tmp_path):
-    from reports.notices import NoticeData, write_notices
-
+def _reconciled(small_city):
+    """The small city through the stages up to its summary: (data, linked, found, summary)."""
     data = stages.read(small_city / "inbox")
     linked = stages.link_rows(stages.validate_and_normalize(data))
     as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
     found = stages.find(data, linked, as_of)
-    summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {},
-                                people=found.people)
+    summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {}, people=found.people)
+    return data, linked, found, summary
+
+
+def _run_reports(small_city, tmp_path):
+    from reports.notices import NoticeData, write_notices
+
+    data, linked, found, summary = _reconciled(small_city)
     write_human_reports(tmp_path, data, linked, found.matches, found.findings, found.wards, summary,
                         Extras(found.units, found.cadres, found.households))
     notices = write_notices(tmp_path, NoticeData(found.units, found.cadres, found.households, found.people,
@@ -110,11 +115,7 @@ def test_notices_started_on_the_pool_are_the_notices_written_here(small_city, tm
     import parallel
     from reports.notices import NoticeData, start_notices, write_notices
 
-    data = stages.read(small_city / "inbox")
-    linked = stages.link_rows(stages.validate_and_normalize(data))
-    as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
-    found = stages.find(data, linked, as_of)
-    summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {}, people=found.people)
+    data, linked, found, summary = _reconciled(small_city)
     notices = NoticeData(found.units, found.cadres, found.households, found.people, linked.recs, summary,
                          Extras().campaign)
     expected = write_notices(tmp_path / "here", notices)
@@ -151,11 +152,7 @@ def test_a_rendered_notice_does_not_wait_for_the_cyclic_collector(small_city, tm
 
     from reports.notices import NoticeData, _render, notice_jobs
 
-    data = stages.read(small_city / "inbox")
-    linked = stages.link_rows(stages.validate_and_normalize(data))
-    as_of = dt.date.fromisoformat(json.loads((small_city / "truth" / "meta.json").read_text())["as_of"])
-    found = stages.find(data, linked, as_of)
-    summary = stages.summary_of("r", as_of, data, found.matches, found.findings, found.wards, {}, people=found.people)
+    data, linked, found, summary = _reconciled(small_city)
     jobs, _ = notice_jobs(tmp_path, NoticeData(found.units, found.cadres, found.households, found.people,
                                                linked.recs, summary, Extras().campaign))
     gc.collect()
