@@ -3,6 +3,8 @@ birth dates that are compared by year."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -62,3 +64,33 @@ def test_in_keys_is_isin():
     with_na = pd.Series(["a", np.nan, "b"], dtype=object)
     keys = [float("nan"), "b"]   # another NaN object: a set would not find it
     assert in_keys(with_na, keys).tolist() == with_na.isin(keys).tolist() == [False, True, True]
+
+
+def test_an_export_with_a_repeated_id_is_judged_on_the_first_record_of_it():
+    """The findings look records up by ID (findings.progress.records_by_id: the first record of
+    each), and by position where the export's IDs are unique, as they should be (CONTRACT §1.1).
+    An export that repeats an ID must still get the lookup's answers: here the repeat is a
+    child, but both records count as the adult the ID first names."""
+    from findings.campaign import DEFAULT
+    from findings.progress import group_figures, records_by_id
+    from findings.units import ages, records_with
+
+    as_of = dt.date(2023, 12, 1)
+    recs = pd.DataFrame({"identity_id": ["1", "2", "1", "3"], "household_code": ["H", "H", "H", "K"],
+                         "birth_date": ["1980-01-01", "1981-01-01", "2015-01-01", "1990-01-01"],
+                         "status": ["activated", "not_registered", "not_registered", "activated"],
+                         "activated_on": ["2023-11-01", "", "", "2023-11-02"]}, dtype="str")
+    matches = pd.DataFrame({"match_status": ["matched", "review"], "identity_id": ["1", "3"],
+                            "ward_code": ["W", "W"], "group_no": ["1", "2"]}, dtype="str")
+    by_id = records_by_id(recs)
+    assert list(by_id.index) == ["1", "2", "3"] and by_id.loc["1", "birth_date"] == "1980-01-01"
+    for ids in (matches["identity_id"], pd.Series(["2", "9"], dtype="str")):
+        assert records_with(ids, recs, by_id).tolist() == recs["identity_id"].isin(ids).tolist()
+        assert records_with(ids, recs.iloc[[0, 1, 3]], records_by_id(recs.iloc[[0, 1, 3]])).tolist() == \
+            recs.iloc[[0, 1, 3]]["identity_id"].isin(ids).tolist()
+    groups = group_figures(matches, recs, as_of, DEFAULT, by_id=by_id, age=ages(recs["birth_date"], as_of))
+    # household H voted to W/1 (K's only row is in review); all three of its records are eligible
+    assert groups.loc[0, ["ward_code", "group_no", "eligible", "activated", "listed"]].tolist() == ["W", "1", 3, 2, 2]
+    pd.testing.assert_frame_equal(groups, group_figures(matches, recs, as_of, DEFAULT))
+    unique = recs.iloc[[0, 1, 3]].reset_index(drop=True)   # the same export without the repeat
+    assert group_figures(matches, unique, as_of, DEFAULT).loc[0, ["eligible", "activated", "listed"]].tolist() == [2, 1, 1]
