@@ -7,6 +7,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from findings.rows import row_findings
 
@@ -64,6 +66,32 @@ def test_in_keys_is_isin():
     with_na = pd.Series(["a", np.nan, "b"], dtype=object)
     keys = [float("nan"), "b"]   # another NaN object: a set would not find it
     assert in_keys(with_na, keys).tolist() == with_na.isin(keys).tolist() == [False, True, True]
+
+
+_TEXTS = ["", "a", "a\x00", "A", "b", "ä", "Đ", "đ", "Z", "10", "9", "091085001234", "091085001235", "x.xlsx"]
+
+
+@given(st.lists(st.tuples(st.sampled_from(_TEXTS + [None]), st.sampled_from(_TEXTS[:4] + [None]),
+                          st.sampled_from(["2", "10", "", "x", None, "3"]), st.sampled_from(["NOT_LISTED", "DUPLICATE",
+                                                                                              "INVALID", "?", None]),
+                          st.sampled_from(_TEXTS + [None]), st.sampled_from(_TEXTS[:5]),
+                          st.sampled_from(_TEXTS + [None])), max_size=60),
+       st.sampled_from(["str", object]))
+@settings(max_examples=200, deadline=None)
+def test_findings_are_sorted_as_a_stable_sort_of_their_keys(cases, dtype):
+    """reports.machine.sort_findings orders by integer ranks and one lexsort; it must give the
+    order of pandas' stable ``sort_values`` on the same keys (text in code-point order, missing
+    values last, a trailing NUL kept), which it replaced at province scale (4.5 s → ~1 s)."""
+    from reports.machine import CODES, DISCREPANCY_COLUMNS, sort_findings
+
+    cols = ["source", "sheet", "row", "code", "ward_code", "group_no", "identity_id"]
+    f = pd.DataFrame(cases, columns=cols, dtype=dtype).assign(detail=[f"#{i}" for i in range(len(cases))])
+    f = f[DISCREPANCY_COLUMNS]
+    ref = f.assign(_unit=f["source"].eq(""), _code=f["code"].map({c: i for i, c in enumerate(CODES)}),
+                   _row=pd.to_numeric(f["row"], errors="coerce"))
+    ref = ref.sort_values(["_unit", "source", "sheet", "_row", "_code", "ward_code", "group_no", "identity_id"],
+                          kind="stable")[DISCREPANCY_COLUMNS].reset_index(drop=True)
+    pd.testing.assert_frame_equal(sort_findings(f), ref)
 
 
 def test_an_export_with_a_repeated_id_is_judged_on_the_first_record_of_it():
