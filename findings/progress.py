@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from findings.campaign import Campaign
-from findings.units import ages, records_with
+from findings.units import ages, records_by_id, records_with
 
 HOUSEHOLD_COLUMNS = ["kind", "unit_code", "person_id", "person_name", "identity_id", "name", "birth_date", "age",
                      "relation", "eligible", "status", "activated"]
@@ -24,17 +24,6 @@ UNIT_COLUMNS = ["unit_kind", "unit_code", "unit_name", "target", "eligible", "ac
                 "members", "members_found", "members_activated", "household_eligible", "household_activated",
                 "groups", "groups_with_list", "groups_unassigned", "groups_finished", "groups_late", "findings"]
 STATES = ("no_list", "finished", "late", "open")   # of a cadre's group on the run's date
-
-
-def records_by_id(recs: pd.DataFrame) -> pd.DataFrame:
-    """The export's records indexed by identity_id (one each: the key is unique, CONTRACT §1.1),
-    for looking people up by the record their row was linked to. At province scale it costs
-    ~1 s and its index another ~1 s on first lookup: the findings stage builds it once and hands
-    it to each function below as ``by_id``."""
-    by_id = recs.set_index("identity_id")
-    if by_id.index.is_unique:   # builds the hash table every lookup uses; then nothing to drop (~1 s)
-        return by_id
-    return recs.drop_duplicates("identity_id").set_index("identity_id")
 
 
 def lookup(ids: pd.Series, by_id: pd.DataFrame, columns: list[str]) -> pd.DataFrame:

@@ -35,6 +35,17 @@ def eligible(recs: pd.DataFrame, as_of: dt.date, min_age: int = ELIGIBLE_AGE,
     return (age >= min_age).fillna(False).astype(bool)
 
 
+def records_by_id(recs: pd.DataFrame) -> pd.DataFrame:
+    """The export's records indexed by identity_id (one each: the key is unique, CONTRACT §1.1),
+    for looking people up by the record their row was linked to; an ID repeated against the
+    contract keeps its first record. Its index's hash table costs ~2 s at province scale: the
+    findings stage builds it once and hands it to the findings functions as ``by_id``."""
+    by_id = recs.set_index("identity_id")
+    if by_id.index.is_unique:   # builds the hash table every lookup uses; then nothing to drop (~1 s)
+        return by_id
+    return recs.drop_duplicates("identity_id").set_index("identity_id")
+
+
 def records_with(ids: pd.Series, recs: pd.DataFrame, by_id: pd.DataFrame) -> np.ndarray:
     """Which of the export's records carry one of ``ids``: ``recs["identity_id"].isin(ids)`` as a
     bool array. Where the export's IDs are unique (CONTRACT §1.1; ``by_id``, records_by_id(recs),
@@ -116,13 +127,11 @@ def unit_findings(recs: pd.DataFrame, links: pd.DataFrame, submitted_wards: set[
     the evidence that could refute them was not read. ``people``: cadre and staff rows linked to
     the export (matchers.people.link_people); a person is judged on
     the record his row was linked to, never on an ID merely written. ``by_id``: the export's
-    records by identity_id, the first of each (findings.progress.records_by_id), if the caller
+    records by identity_id, the first of each (``records_by_id``), if the caller
     has it; ``age``: the records' ages on as_of (``ages``), if the caller has it."""
     parts = []
     withheld = withheld or {}
-    if by_id is None:
-        by_id = recs.set_index("identity_id")
-        by_id = by_id[~by_id.index.duplicated()]
+    by_id = records_by_id(recs) if by_id is None else by_id
 
     # NOT_LISTED: eligible residents of wards that submitted lists, on no current row.
     listed = links.loc[links["match_status"].isin(["matched", "review"]), "identity_id"]
