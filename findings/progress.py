@@ -83,7 +83,7 @@ def household_members(people: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date,
     out["age"] = ages(out["birth_date"], as_of).astype("Int64")
     out["eligible"] = (out["age"] >= min_age).fillna(False).astype(bool)
     out["activated"] = out["status"] == "activated"
-    at = np.lexsort([text_rank(out[c]) for c in ("identity_id", "person_id", "unit_code", "kind")])
+    at = np.lexsort([text_rank(out[c]) for c in ("kind", "unit_code", "person_id", "identity_id")][::-1])
     return out[HOUSEHOLD_COLUMNS].take(at).reset_index(drop=True)
 
 
