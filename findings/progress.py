@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from findings.campaign import Campaign
-from findings.units import ages, records_by_id, records_with
+from findings.units import ages, listed_records, records_by_id
 
 HOUSEHOLD_COLUMNS = ["kind", "unit_code", "person_id", "person_name", "identity_id", "name", "birth_date", "age",
                      "relation", "eligible", "status", "activated"]
@@ -116,12 +116,14 @@ def _residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame) -
 
 
 def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, campaign: Campaign,
-                  by_id: pd.DataFrame | None = None, age: pd.Series | None = None) -> pd.DataFrame:
+                  by_id: pd.DataFrame | None = None, age: pd.Series | None = None,
+                  listed: np.ndarray | None = None) -> pd.DataFrame:
     """Per (ward_code, group_no) with a current list: eligible residents, activated, listed (on
     any current row, matched or in review), not_listed, rate = activated / eligible, and
     finished_on: the day the share ``campaign.done_rate`` of its eligible residents was reached
     (from the export's activation dates; NaT if not yet). ``by_id``: records_by_id(recs), if the
-    caller has it; ``age``: the records' ages on as_of (findings.units.ages), if it has them."""
+    caller has it; ``age``: the records' ages on as_of (findings.units.ages), if it has them;
+    ``listed``: which records are on a current row (findings.units.listed_records), if it has it."""
     by_id = records_by_id(recs) if by_id is None else by_id
     at, ward, group = _residents(matches, recs, by_id)
     res = pd.DataFrame({"ward_code": ward, "group_no": group})
@@ -131,8 +133,7 @@ def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, cam
     else:   # each resident judged on the first record of its ID, as looked up by ID
         rec = lookup(pd.Series(recs["identity_id"].array.take(at)), by_id, ["birth_date", "status", "activated_on"])
         res["age"] = ages(rec["birth_date"], as_of)
-    on_rows = matches.loc[matches["match_status"].isin(["matched", "review"]), "identity_id"]
-    res["listed"] = records_with(on_rows, recs, by_id)[at]
+    res["listed"] = (listed_records(matches, recs, by_id) if listed is None else listed)[at]
     keep = (res["age"] >= campaign.eligible_age).to_numpy()
     res, rec = res[keep], rec[keep]
     res = res.assign(activated=rec["status"].eq("activated").to_numpy(),

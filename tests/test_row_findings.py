@@ -122,3 +122,22 @@ def test_an_export_with_a_repeated_id_is_judged_on_the_first_record_of_it():
     pd.testing.assert_frame_equal(groups, group_figures(matches, recs, as_of, DEFAULT))
     unique = recs.iloc[[0, 1, 3]].reset_index(drop=True)   # the same export without the repeat
     assert group_figures(matches, unique, as_of, DEFAULT).loc[0, ["eligible", "activated", "listed"]].tolist() == [2, 1, 1]
+
+
+def test_duplicates_are_found_by_record_where_ids_are_unique_and_by_id_where_not():
+    """DUPLICATE: the same identity on several compared rows. The findings stage compares the
+    records' positions when the export's IDs are unique (integers, ~10x faster than hashing the
+    IDs); where an export repeats an ID against CONTRACT §1.1, rows linked to two records of the
+    one ID are still the same person, found by ID."""
+    rows, links, recs = _frames([{}, {}, {"national_id": "091085001235"}, {"national_id": "091085001236"},
+                                 {"invalid_reason": "Thiếu họ và tên"}])
+    links["rec"] = [0.0, 0.0, 2.0, 3.0, 0.0]          # rows 2 and 3 linked to one record; row 6 is invalid
+    links["identity_id"] = ["091085001234", "091085001234", "091085001235", "091085001236", "091085001234"]
+    def dup(found):
+        return sorted(found.loc[found["code"] == "DUPLICATE", "row"])
+    unique = row_findings(rows, links, recs, unique_ids=True)
+    assert dup(unique) == [2, 3]
+    pd.testing.assert_frame_equal(unique, row_findings(rows, links, recs))
+    # the export repeats 091085001235 (records 2 and 3): rows 4 and 5 are one person
+    links["identity_id"] = ["091085001234", "091085001234", "091085001235", "091085001235", "091085001234"]
+    assert dup(row_findings(rows, links, recs)) == [2, 3, 4, 5]
