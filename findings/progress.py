@@ -98,11 +98,18 @@ def group_residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFra
     return pd.DataFrame({"identity_id": recs["identity_id"].array.take(at), "ward_code": ward, "group_no": group})
 
 
-def _residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame) -> tuple[np.ndarray, ...]:
+def _residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame,
+               at: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """group_residents as arrays: the residents' positions in recs (in recs' order), their
-    group's ward_code and group_no."""
-    m = matches[(matches["match_status"] == "matched") & (matches["identity_id"] != "")]
-    m = m.assign(household_code=lookup(m["identity_id"], by_id, ["household_code"])["household_code"].fillna(""))
+    group's ward_code and group_no. ``at``: the rows' records (findings.units.linked_positions),
+    which where the export's IDs are unique give each row's household without looking its ID up."""
+    matched = ((matches["match_status"] == "matched") & (matches["identity_id"] != "")).to_numpy(dtype=bool)
+    m = matches[matched]
+    if at is not None and len(by_id) == len(recs):
+        home = pd.Series(recs["household_code"].array.take(at[matched]), index=m.index)
+    else:
+        home = lookup(m["identity_id"], by_id, ["household_code"])["household_code"]
+    m = m.assign(household_code=home.fillna(""))
     m = m[m["household_code"] != ""]
     votes = m.groupby(["household_code", "ward_code", "group_no"], sort=False).size().rename("n").reset_index()
     votes = votes.sort_values(["n", "ward_code", "group_no"], ascending=[False, True, True],
@@ -117,15 +124,16 @@ def _residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame) -
 
 def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, campaign: Campaign,
                   by_id: pd.DataFrame | None = None, age: pd.Series | None = None,
-                  listed: np.ndarray | None = None) -> pd.DataFrame:
+                  listed: np.ndarray | None = None, linked_at: np.ndarray | None = None) -> pd.DataFrame:
     """Per (ward_code, group_no) with a current list: eligible residents, activated, listed (on
     any current row, matched or in review), not_listed, rate = activated / eligible, and
     finished_on: the day the share ``campaign.done_rate`` of its eligible residents was reached
     (from the export's activation dates; NaT if not yet). ``by_id``: records_by_id(recs), if the
     caller has it; ``age``: the records' ages on as_of (findings.units.ages), if it has them;
-    ``listed``: which records are on a current row (findings.units.listed_records), if it has it."""
+    ``listed``: which records are on a current row (findings.units.listed_records), ``linked_at``:
+    each row's record (findings.units.linked_positions), if it has them."""
     by_id = records_by_id(recs) if by_id is None else by_id
-    at, ward, group = _residents(matches, recs, by_id)
+    at, ward, group = _residents(matches, recs, by_id, linked_at)
     res = pd.DataFrame({"ward_code": ward, "group_no": group})
     if len(by_id) == len(recs):   # unique IDs: a resident's record is by_id's row at its position
         rec = pd.DataFrame({c: by_id[c].array.take(at) for c in ("birth_date", "status", "activated_on")})
@@ -133,7 +141,7 @@ def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, cam
     else:   # each resident judged on the first record of its ID, as looked up by ID
         rec = lookup(pd.Series(recs["identity_id"].array.take(at)), by_id, ["birth_date", "status", "activated_on"])
         res["age"] = ages(rec["birth_date"], as_of)
-    res["listed"] = (listed_records(matches, recs, by_id) if listed is None else listed)[at]
+    res["listed"] = (listed_records(matches, recs, by_id, linked_at) if listed is None else listed)[at]
     keep = (res["age"] >= campaign.eligible_age).to_numpy()
     res, rec = res[keep], rec[keep]
     res = res.assign(activated=rec["status"].eq("activated").to_numpy(),

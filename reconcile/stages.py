@@ -17,7 +17,7 @@ import pandas as pd
 from findings import invalid_reasons, row_findings, unit_findings, ward_results, withheld_by_ward
 from findings.campaign import DEFAULT as DEFAULT_CAMPAIGN, Campaign
 from findings.progress import cadre_progress, group_figures, household_members, records_by_id, unit_results
-from findings.units import ages, cadre_groups, listed_records
+from findings.units import ages, cadre_groups, linked_positions, listed_records
 from intake.identity import read_export
 from intake.inbox import Inbox, file_sha256, read_inbox
 from matchers.linkage import SETTINGS, link, ward_partitions
@@ -244,14 +244,15 @@ def find(inbox: Inbox, linked: Linked, as_of: dt.date, campaign: Campaign = DEFA
     withheld = withheld_by_ward(inbox.gaps, inbox.registry.wards["ward_code"])
     people = linked.people
     age = ages(recs["birth_date"], as_of)   # once, for the three below that judge eligibility
-    listed = listed_records(matches, recs, by_id)   # once, for NOT_LISTED and the groups' figures
+    at = linked_positions(matches, links)   # each current row's record, as linked
+    listed = listed_records(matches, recs, by_id, at)   # once, for NOT_LISTED and the groups' figures
     units = unit_findings(recs, matches, submitted, inbox.registry.groups, inbox.assignments, people, as_of,
                           withheld, campaign.eligible_age, campaign.max_groups_per_cadre, by_id=by_id, age=age,
                           listed=listed)
     findings = sort_findings(pd.concat([per_row, units], ignore_index=True))
     wards = ward_results(recs, inbox.registry.wards, as_of, campaign.eligible_age, age=age)
     households = household_members(people, recs, as_of, campaign.eligible_age, by_id=by_id)
-    groups = group_figures(matches, recs, as_of, campaign, by_id=by_id, age=age, listed=listed)
+    groups = group_figures(matches, recs, as_of, campaign, by_id=by_id, age=age, listed=listed, linked_at=at)
     cadres = cadre_progress(cadre_groups(inbox.assignments, people), groups, inbox.registry.groups, recs, as_of,
                             campaign, by_id=by_id)
     status = by_id["status"]

@@ -101,7 +101,7 @@ def test_an_export_with_a_repeated_id_is_judged_on_the_first_record_of_it():
     child, but both records count as the adult the ID first names."""
     from findings.campaign import DEFAULT
     from findings.progress import group_figures, records_by_id
-    from findings.units import ages, records_with
+    from findings.units import ages, linked_positions, listed_records, records_with
 
     as_of = dt.date(2023, 12, 1)
     recs = pd.DataFrame({"identity_id": ["1", "2", "1", "3"], "household_code": ["H", "H", "H", "K"],
@@ -122,6 +122,21 @@ def test_an_export_with_a_repeated_id_is_judged_on_the_first_record_of_it():
     pd.testing.assert_frame_equal(groups, group_figures(matches, recs, as_of, DEFAULT))
     unique = recs.iloc[[0, 1, 3]].reset_index(drop=True)   # the same export without the repeat
     assert group_figures(matches, unique, as_of, DEFAULT).loc[0, ["eligible", "activated", "listed"]].tolist() == [2, 1, 1]
+    # the rows' records as linked (findings.units.linked_positions) stand for their IDs only
+    # where the IDs are unique: with the repeat, the lookup's answers again
+    links = pd.DataFrame({"rec": [0.0, 3.0]})
+    at = linked_positions(matches, links)
+    pd.testing.assert_frame_equal(group_figures(matches, recs, as_of, DEFAULT, linked_at=at), groups)
+    assert listed_records(matches, recs, by_id, at).tolist() == listed_records(matches, recs, by_id).tolist()
+    links = pd.DataFrame({"rec": [0.0, 2.0]})   # record 3 of the unique export is its third
+    at = linked_positions(matches.assign(match_status=["matched", "unmatched"]), links)
+    assert at.tolist() == [0, -1]
+    at = linked_positions(matches, links)
+    pd.testing.assert_frame_equal(group_figures(matches, unique, as_of, DEFAULT, linked_at=at),
+                                  group_figures(matches, unique, as_of, DEFAULT))
+    unique_by_id = records_by_id(unique)
+    assert listed_records(matches, unique, unique_by_id, at).tolist() == [True, False, True] == \
+        listed_records(matches, unique, unique_by_id).tolist()
 
 
 def test_duplicates_are_found_by_record_where_ids_are_unique_and_by_id_where_not():
