@@ -85,7 +85,7 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame, un
         return np.asarray(a.to_numpy(dtype=object) != b.to_numpy(dtype=object), dtype=bool)
 
     def filled(col: str) -> np.ndarray:   # a compared record's text, '' where none or missing
-        v = rec(col).to_numpy(dtype=object)
+        v = rec(col).to_numpy(dtype=object, copy=True)   # a view may be read-only (copy on write)
         v[pd.isna(v)] = ""
         return v
 

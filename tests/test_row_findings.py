@@ -156,3 +156,13 @@ def test_duplicates_are_found_by_record_where_ids_are_unique_and_by_id_where_not
     # the export repeats 091085001235 (records 2 and 3): rows 4 and 5 are one person
     links["identity_id"] = ["091085001234", "091085001234", "091085001235", "091085001235", "091085001234"]
     assert dup(row_findings(rows, links, recs)) == [2, 3, 4, 5]
+
+
+def test_no_person_rows_make_no_row_findings():
+    """A run whose only list was rejected (a field case: formulas never computed) has no rows to
+    compare: the row findings are an empty frame, whatever the columns' storage."""
+    rows, links, recs = _frames([{}])
+    for unique_ids in (True, False):
+        found = row_findings(rows.iloc[:0].astype({"phone": object}), links.iloc[:0], recs.astype({"phone": object}),
+                             unique_ids=unique_ids)
+        assert found.empty and list(found.columns) == list(row_findings(rows, links, recs).columns)
