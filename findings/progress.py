@@ -106,9 +106,8 @@ def _residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame,
     matched = ((matches["match_status"] == "matched") & (matches["identity_id"] != "")).to_numpy(dtype=bool)
     m = matches[matched]
     if at is not None and len(by_id) == len(recs):
-        home = pd.Series(recs["household_code"].array.take(at[matched]), index=m.index)
-    else:
-        home = lookup(m["identity_id"], by_id, ["household_code"])["household_code"]
+        return _residents_by_position(m, recs, at[matched])
+    home = lookup(m["identity_id"], by_id, ["household_code"])["household_code"]
     m = m.assign(household_code=home.fillna(""))
     m = m[m["household_code"] != ""]
     votes = m.groupby(["household_code", "ward_code", "group_no"], sort=False).size().rename("n").reset_index()
@@ -120,6 +119,33 @@ def _residents(matches: pd.DataFrame, recs: pd.DataFrame, by_id: pd.DataFrame,
     at = np.flatnonzero(group_of >= 0)
     group_of = group_of[at]
     return at, votes["ward_code"].array.take(group_of), votes["group_no"].array.take(group_of)
+
+
+def _residents_by_position(m: pd.DataFrame, recs: pd.DataFrame, rec_at: np.ndarray) -> tuple[np.ndarray, ...]:
+    """_residents' vote in integers, for matched rows ``m`` whose records are ``rec_at``
+    (positions in recs): households, wards and groups as codes, the votes counted by one
+    ``np.unique`` and each household's winner found by one lexsort, instead of a group-by on
+    three text keys, a sort and a hash lookup of 2.3 M household codes. The same winner: most
+    rows, then the lowest ward_code, then group_no, as text (tested against the vote by ID)."""
+    home, homes = pd.factorize(recs["household_code"])   # -1: no code
+    home = np.where(np.append(np.asarray(homes, dtype=object) == "", False)[home], -1, home)   # '' is none
+    ward, group = text_rank(m["ward_code"]), text_rank(m["group_no"])
+    n_ward, n_group = int(ward.max(initial=-1)) + 1, int(group.max(initial=-1)) + 1
+    row_home = np.full(len(rec_at), -1, dtype=np.int64)
+    row_home[rec_at >= 0] = home[rec_at[rec_at >= 0]]
+    ok = (row_home >= 0) & ~m["ward_code"].isna().to_numpy() & ~m["group_no"].isna().to_numpy()
+    key = (row_home[ok] * n_ward + ward[ok].astype(np.int64)) * n_group + group[ok].astype(np.int64)
+    keys, first_row, votes = np.unique(key, return_index=True, return_counts=True)
+    h, wg = np.divmod(keys, n_ward * n_group)
+    w, g = np.divmod(wg, n_group)
+    order = np.lexsort((g, w, -votes, h))
+    winners = order[np.r_[True, h[order][1:] != h[order][:-1]]] if len(order) else order
+    won_by = np.full(len(homes), -1, dtype=np.int64)    # each household's winning row, in m
+    won_by[h[winners]] = np.flatnonzero(ok)[first_row[winners]]
+    group_of = np.where(home >= 0, won_by[np.maximum(home, 0)], -1)
+    at = np.flatnonzero(group_of >= 0)
+    rows = group_of[at]
+    return at, m["ward_code"].array.take(rows), m["group_no"].array.take(rows)
 
 
 def group_figures(matches: pd.DataFrame, recs: pd.DataFrame, as_of: dt.date, campaign: Campaign,

@@ -16,7 +16,9 @@ def ages(birth_date: pd.Series, as_of: dt.date) -> pd.Series:
     """Age in whole years on as_of (float, NaN where the birth date is unknown). A year-only
     birth date ('YYYY-00-00') counts as 1 January."""
     # Once per distinct date: a province's 2.3M people are born on some 30k days.
-    codes, dates = pd.factorize(birth_date.fillna("").astype(str))
+    if not isinstance(birth_date.dtype, pd.StringDtype):   # text already: missing is code -1 (~0.4 s less)
+        birth_date = birth_date.fillna("").astype(str)
+    codes, dates = pd.factorize(birth_date)
     d = pd.Series(dates, dtype=object)
     year = pd.to_numeric(d.str[:4], errors="coerce")
     month = pd.to_numeric(d.str[5:7], errors="coerce").replace(0, 1).fillna(1)
@@ -214,8 +216,8 @@ def ward_results(recs: pd.DataFrame, wards: pd.DataFrame, as_of: dt.date,
                  min_age: int = ELIGIBLE_AGE, age: pd.Series | None = None) -> pd.DataFrame:
     """target (CHI_TIEU), eligible and activated residents, rate = activated / target. ``age``:
     the records' ages on as_of (``ages``), if the caller has it."""
-    el = recs[eligible(recs, as_of, min_age, age)]
-    counts = el.groupby("ward_code").agg(eligible=("identity_id", "size"),
+    el = recs.loc[eligible(recs, as_of, min_age, age).to_numpy(), ["ward_code", "status"]]   # not every column
+    counts = el.groupby("ward_code").agg(eligible=("status", "size"),
                                          activated=("status", lambda s: int((s == "activated").sum())))
     out = wards[["ward_code", "ward_name", "target"]].merge(counts, on="ward_code", how="left")
     out[["eligible", "activated"]] = out[["eligible", "activated"]].fillna(0).astype(int)

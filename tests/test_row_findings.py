@@ -158,6 +158,31 @@ def test_duplicates_are_found_by_record_where_ids_are_unique_and_by_id_where_not
     assert dup(row_findings(rows, links, recs)) == [2, 3, 4, 5]
 
 
+@given(st.lists(st.tuples(st.integers(0, 7), st.sampled_from(["W1", "W2", "W10", "w1", None]),
+                          st.sampled_from(["1", "2", "10", "", None]), st.sampled_from(["matched", "review"])),
+                max_size=40),
+       st.lists(st.sampled_from(["H1", "H2", "H3", "", None]), min_size=8, max_size=8))
+@settings(max_examples=200, deadline=None)
+def test_the_households_vote_by_position_is_the_vote_by_id(rows, homes):
+    """findings.progress._residents counts the votes in integers when each row's record is known
+    by position (the export's IDs unique): the same residents, wards and groups as the vote by
+    looking the IDs up, ties (most rows, then the lowest ward, then group, as text), blank and
+    missing household codes, wards and groups included."""
+    from findings.progress import _residents, records_by_id
+
+    recs = pd.DataFrame({"identity_id": [f"{i:012d}" for i in range(8)], "household_code": homes}, dtype="str")
+    matches = pd.DataFrame(rows, columns=["rec", "ward_code", "group_no", "match_status"]).astype(
+        {"ward_code": "str", "group_no": "str", "match_status": "str"})
+    matches["identity_id"] = recs["identity_id"].array.take(matches["rec"].to_numpy()) if len(matches) else \
+        pd.Series([], dtype="str")
+    at = np.where(matches["match_status"].isin(["matched", "review"]), matches["rec"], -1).astype(np.int64)
+    by_id = records_by_id(recs)
+    by_position, by_lookup = _residents(matches, recs, by_id, at), _residents(matches, recs, by_id)
+    assert by_position[0].tolist() == by_lookup[0].tolist()
+    for mine, theirs in zip(by_position[1:], by_lookup[1:]):
+        pd.testing.assert_series_equal(pd.Series(mine), pd.Series(theirs))
+
+
 def test_no_person_rows_make_no_row_findings():
     """A run whose only list was rejected (a field case: formulas never computed) has no rows to
     compare: the row findings are an empty frame, whatever the columns' storage."""
