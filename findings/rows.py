@@ -97,7 +97,8 @@ def row_findings(rows: pd.DataFrame, links: pd.DataFrame, recs: pd.DataFrame, un
          lambda m: "Danh sách: " + rows["name"][m] + " / hệ thống: " + rec_name[m].astype(str))
     rd, cd = rows["birth_date"].to_numpy(dtype=object), filled("birth_date")   # ISO text already
     # a year-only date on either side is compared by year (both sides' normalisers flag them)
-    yonly = rows["year_only"].to_numpy(dtype=bool) | (R["year_only"].to_numpy(dtype=bool)[np.maximum(pos, 0)] & compared)
+    yonly = rows["year_only"].to_numpy(dtype=bool, copy=True)
+    yonly[compared] |= R["year_only"].to_numpy(dtype=bool)[pos[compared]]
     differ = rd != cd
     by_year = np.flatnonzero(yonly)   # few rows: their years cut out for them only
     differ[by_year] = [_year(a) != _year(b) for a, b in zip(rd[by_year], cd[by_year])]

@@ -191,3 +191,12 @@ def test_no_person_rows_make_no_row_findings():
         found = row_findings(rows.iloc[:0].astype({"phone": object}), links.iloc[:0], recs.astype({"phone": object}),
                              unique_ids=unique_ids)
         assert found.empty and list(found.columns) == list(row_findings(rows, links, recs).columns)
+
+
+def test_rows_against_an_empty_export_are_not_found():
+    """An export with no records (a header only) links nothing: every valid row is NOT_FOUND and
+    nothing is compared."""
+    rows, links, recs = _frames([{}, {"year_only": True, "birth_date": "1985-00-00"}])
+    links["match_status"], links["rec"], links["identity_id"] = "unmatched", np.nan, ""
+    found = row_findings(rows, links, recs.iloc[:0], unique_ids=True)
+    assert found["code"].tolist() == ["NOT_FOUND", "NOT_FOUND"]
