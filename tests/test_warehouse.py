@@ -615,6 +615,39 @@ def test_runs_starting_at_once_on_an_empty_warehouse_all_get_the_schema(db_url):
     assert warehouse.current_revision(db_url) == warehouse.head_revision()
 
 
+def _open_new_files(folder: str, rounds: int, start, out) -> None:
+    """A child of the test below: each round, a first connection to a new file at the barrier."""
+    for round_ in range(rounds):
+        start.wait()
+        try:
+            with engine_for(f"sqlite:///{folder}/{round_}.sqlite").connect() as conn:
+                out.put((round_, conn.exec_driver_sql("PRAGMA journal_mode").scalar()))
+        except Exception as exc:
+            out.put((round_, repr(exc)))
+
+
+def test_processes_opening_a_new_sqlite_file_at_once_all_switch_it_to_wal(tmp_path):
+    # SQLite answers one of two connections that switch a new file to WAL at the same moment
+    # "database is locked" at once, whatever the busy timeout: each holds the read lock that the
+    # other's switch waits for, and SQLite will not wait in a deadlock (sqlite3_busy_handler's
+    # documentation). It failed the test above once in CI. Processes, since SQLAlchemy runs an
+    # engine's first connect events under a lock: threads of one process take turns.
+    import multiprocessing
+
+    spawn = multiprocessing.get_context("spawn")
+    n, rounds = 4, 40
+    start, out = spawn.Barrier(n), spawn.Queue()
+    children = [spawn.Process(target=_open_new_files, args=(str(tmp_path), rounds, start, out))
+                for _ in range(n)]
+    for child in children:
+        child.start()
+    results = [out.get(timeout=120) for _ in range(n * rounds)]
+    for child in children:
+        child.join(timeout=60)
+    failed = sorted(r for r in results if r[1] != "wal")
+    assert failed == [], f"{len(failed)} of {n * rounds} connections: {failed[:3]}"
+
+
 def test_sigkill_mid_store_leaves_only_complete_runs(db_url):
     identity = make_identity(2_000, seed=20)
     done = make_run(500, 100, identity=identity, seed=20, as_of="2023-10-24", run_id="20231024-0000000001")

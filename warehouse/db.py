@@ -7,7 +7,9 @@ import contextlib
 import hashlib
 import os
 import re
+import sqlite3
 import threading
+import time
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -153,10 +155,7 @@ def _sqlite_events(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cur = dbapi_connection.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        # WAL: readers never see a write in progress and never block it; after a crash (even
-        # SIGKILL mid-transaction) the uncommitted frames are simply ignored.
-        if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
-            cur.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cur)
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA temp_store=MEMORY")
         cur.execute("PRAGMA cache_size=-65536")
@@ -165,6 +164,30 @@ def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _begin(conn):
         conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
+
+
+def _use_wal(cur: sqlite3.Cursor) -> None:
+    """Put the file in WAL mode: readers never see a write in progress and never block it; after a
+    crash (even SIGKILL mid-transaction) the uncommitted frames are simply ignored.
+
+    Several processes opening a new file at once each switch it, and SQLite answers one of two
+    switches that meet "database is locked" at once, without the busy timeout: each holds the
+    read lock the other must wait for, a deadlock SQLite refuses to wait in (sqlite3_busy_handler's
+    documentation). So the switch is tried again until the file is in WAL, for as long as the busy
+    timeout. Raises ``sqlite3.OperationalError`` if it never is."""
+    deadline = time.monotonic() + SQLITE_BUSY_SECONDS
+    while True:
+        try:
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() in ("wal", "memory"):
+                return
+            if cur.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
+                return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        if time.monotonic() > deadline:
+            raise sqlite3.OperationalError("database is locked: could not switch it to WAL mode")
+        time.sleep(0.01)
 
 
 def write_connection(engine: Engine) -> sa.Connection:
