@@ -298,6 +298,11 @@ def _print_command(cmd: dict, summary: dict, n_rows: int) -> None:
     wall = cmd["wall_s"]
     _line("wall time of the command", f"{wall:.2f} s ({n_rows / wall:,.0f} rows/s end to end), "
           f"peak {cmd['peak_rss_mb']:,.0f} MB (the flow's process)")
+    if cmd.get("tree_peak_mb"):
+        _line("  peak memory of all its processes together", f"{cmd['tree_peak_mb']:,.0f} MB "
+              f"(PSS summed, sampled every second), in the {_stage_at(cmd, summary)} stage: "
+              f"{cmd['tree_peak_processes']} processes, "
+              + " + ".join(f"{p:,.0f}" for p in cmd["tree_peak_parts_mb"]) + " MB")
     _print_split(cmd, summary["seconds"])
     stages_s = summary["seconds"]
     for stage in [k for k in stages_s if k != "total"] + ["total"]:
@@ -322,7 +327,8 @@ def command_run(inbox: Path, out: Path, as_of: str | None, db: str, timings: Pat
     with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
         t0 = time.perf_counter()
         proc = subprocess.Popen(args, env=env, stdout=stdout, stderr=stderr, text=True)
-        _, status, usage = os.wait4(proc.pid, 0)
+        with TreeMemory(proc.pid) as tree:
+            _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - t0
         proc.returncode = os.waitstatus_to_exitcode(status)
         stdout.seek(0)
@@ -333,7 +339,77 @@ def command_run(inbox: Path, out: Path, as_of: str | None, db: str, timings: Pat
     seen = json.loads(timings.read_text(encoding="utf-8"))
     # the command's own high-water mark: wait4's also counts this (big) process's pages it was forked with
     return {"wall_s": wall, "peak_rss_mb": seen.get("peak_rss_mb", usage.ru_maxrss / 1024), "path": path,
-            "timings": seen}
+            "timings": seen, "tree_peak_mb": tree.peak_mb, "tree_peak_processes": tree.peak_processes,
+            "tree_peak_parts_mb": tree.peak_parts, "tree_peak_at_s": tree.peak_at}
+
+
+class TreeMemory:
+    """The memory of a process and all its descendants together (the flow's process, its pool or
+    Dask workers, Prefect's temporary API), sampled every ``every`` seconds by a thread while the
+    block runs: ``peak_mb``, the largest sum of their PSS (proportional set size: a page shared by
+    k processes counts 1/k in each, so the sum is what the machine holds for them; RSS where PSS
+    cannot be read), ``peak_processes``, how many there were then, and ``peak_parts``, each
+    one's MB then, largest first. psutil reads
+    /proc/PID/smaps_rollup; a peak shorter than the interval may be missed."""
+
+    def __init__(self, pid: int, every: float = 1.0):
+        import threading
+
+        self.pid, self.every = pid, every
+        self.peak_mb, self.peak_processes, self.peak_parts, self.peak_at = 0.0, 0, [], 0.0
+        self._t0 = time.perf_counter()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> "TreeMemory":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _watch(self) -> None:
+        import psutil
+
+        try:
+            root = psutil.Process(self.pid)
+        except psutil.Error:
+            return
+        while not self._stop.is_set():
+            parts = []
+            try:
+                family = [root, *root.children(recursive=True)]
+            except psutil.Error:   # the command has ended
+                break
+            for p in family:
+                try:
+                    try:
+                        size = p.memory_full_info().pss
+                    except (psutil.AccessDenied, AttributeError):
+                        size = p.memory_info().rss
+                    parts.append(size / 2**20)
+                except psutil.Error:   # ended between the listing and the reading
+                    pass
+            if sum(parts) > self.peak_mb:
+                self.peak_mb, self.peak_processes = sum(parts), len(parts)
+                self.peak_parts = sorted(parts, reverse=True)
+                self.peak_at = time.perf_counter() - self._t0
+            self._stop.wait(self.every)
+
+
+def _stage_at(cmd: dict, summary: dict) -> str:
+    """The stage running ``tree_peak_at_s`` seconds after the command started: the stages' seconds
+    laid end to end from the flow's start (Prefect's few seconds between them ignored)."""
+    t = cmd["timings"]
+    at = cmd["tree_peak_at_s"] - (cmd["wall_s"] - t["stopped"]) - t["api_ready"]   # the command's clock starts after its imports
+    for stage, seconds in summary["seconds"].items():
+        if stage == "total":
+            continue
+        at -= seconds
+        if at <= 0:
+            return stage
+    return "last"
 
 
 def _print_split(cmd: dict, stages: dict) -> None:
