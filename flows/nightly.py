@@ -273,12 +273,16 @@ def _validate_to_report(db, out, data, day, run_id, started, seconds, lap, campa
     early = stages.store_export_early(db, data)
     prepared = validate_task(data)
     stages.release_raw(data)
+    # what a stage freed goes back to the machine (the allocators would keep it), for the workers
+    parallel.give_back_memory()
     lap("validate")
     decisions, new_decisions = stages.decisions_for_run(data, prepared.rows, warehouse.load_decisions(db))
     linked = link_task(prepared, decisions)
+    parallel.give_back_memory()
     lap("link")
     found = findings_task(data, linked, day, campaign)
     matches, findings, wards = found.matches, found.findings, found.wards
+    parallel.give_back_memory()
     lap("findings")
     # All or nothing (issue 14): the run folder is written whole and renamed into place first;
     # only then does the warehouse call the run completed. A crash before the rename leaves no

@@ -27,7 +27,7 @@ from intake.registry import Registry, read_registry
 from intake.reviews import DECISION_COLUMNS, read_review_file
 from intake.sheets import TABLE_SUFFIXES, UnreadableFile
 from intake.units import ASSIGNMENT_COLUMNS, STAFF_COLUMNS, read_assignment_file, read_staff_file
-from parallel import process_pool, worker_count
+from parallel import give_back_memory, process_pool, worker_count
 
 FILE_COLUMNS = ["source", "sheet", "kind", "sha256", "size_bytes", "ward_code", "group_no",
                 "submitted_on", "status", "reason", "replaced_by", "row_count"]
@@ -412,6 +412,7 @@ def _read_batch(read, paths: list[Path], sources: list[str], prepare) -> list[tu
         except Exception:  # noqa: BLE001 - left to the reading process, which reports it
             return results
         _point_at(subs, frame)
+    give_back_memory()
     return results
 
 

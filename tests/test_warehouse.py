@@ -272,7 +272,13 @@ def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url
     source = "identity/export_2023-10-24.csv"
     path = tmp_path / "inbox" / source
     path.parent.mkdir(parents=True)
-    identity.records.rename(columns={v: k for k, v in RENAMES.items()}).to_csv(path, index=False)
+    written = identity.records.copy()
+    # what the worker's Arrow-backed text must store as the flow's Python strings do
+    written.loc[0, "identity_id"] = " " + written.loc[0, "identity_id"] + " "
+    written.loc[1, "birth_date"] = "1990-00-00"
+    written.loc[2, ["name", "level", "gender"]] = ["  Lê  Thị Ánh  ", "", ""]
+    written.loc[3, "activated_on"] = "15/10/2023"   # not ISO: NULL on either side
+    written.rename(columns={v: k for k, v in RENAMES.items()}).to_csv(path, index=False)
     read = stages.read_export(path)
     export = warehouse.IdentityExport(identity.export_date, source, stages.file_sha256(path), read)
     inbox = Inbox(root=tmp_path / "inbox", registry=None, identity=read, households=None, assignments=None, staff=None,
@@ -297,6 +303,13 @@ def test_an_export_stored_ahead_by_a_worker_is_the_snapshot_its_run_finds(db_url
         assert stages.store_export_early(db_url, inbox) is None
     assert stages.early_export_stored(None) == "not started"
     assert _count(db_url, "identity_exports") == 1
+
+    # the flow's own store of the same file (Python strings) stores every column alike
+    warehouse.store_snapshot(db_url, warehouse.IdentityExport(identity.export_date, source, "flow", read))
+    both = _table(db_url, "SELECT * FROM identity_records ORDER BY export_id, seq")
+    early, flow = (part.drop(columns="export_id").reset_index(drop=True) for _, part in both.groupby("export_id"))
+    assert len(early) == 400 and early.loc[0, "identity_id"] == identity.records.loc[0, "identity_id"]
+    pd.testing.assert_frame_equal(early, flow)
 
 
 def test_the_read_stage_prepares_the_export_and_the_validate_stage_takes_it(small_city, tmp_path):

@@ -135,11 +135,13 @@ def _frame(table: sa.Table, frame: pd.DataFrame, fixed: dict[str, object]) -> di
 
 
 def _sqlite_rows(columns: dict[str, pd.Series]) -> Iterator[Iterator[tuple]]:
-    """Chunks of rows of plain Python values (sqlite3 binds no numpy scalars)."""
-    arrays = [s.to_numpy(dtype=object, na_value=None) for s in columns.values()]
-    n = len(arrays[0]) if arrays else 0
+    """Chunks of rows of plain Python values (sqlite3 binds no numpy scalars), each chunk's made
+    when it is needed: for Arrow-backed text (the export a worker stores) that is one chunk's
+    Python strings at a time, not the whole table's (~1.5 GB at province scale)."""
+    n = len(next(iter(columns.values()))) if columns else 0
     for start in range(0, n, CHUNK_ROWS):
-        yield zip(*(a[start:start + CHUNK_ROWS] for a in arrays))
+        yield zip(*(s.iloc[start:start + CHUNK_ROWS].to_numpy(dtype=object, na_value=None)
+                    for s in columns.values()))
 
 
 def _csv_chunks(columns: dict[str, pd.Series]) -> Iterator[bytes]:
