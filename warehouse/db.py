@@ -173,20 +173,18 @@ def _use_wal(cur: sqlite3.Cursor) -> None:
     Several processes opening a new file at once each switch it, and SQLite answers one of two
     switches that meet "database is locked" at once, without the busy timeout: each holds the
     read lock the other must wait for, a deadlock SQLite refuses to wait in (sqlite3_busy_handler's
-    documentation). So the switch is tried again until the file is in WAL, for as long as the busy
-    timeout. Raises ``sqlite3.OperationalError`` if it never is."""
+    documentation). So a switch refused that way is tried again, for as long as the busy timeout;
+    a file system without WAL answers with the mode it keeps, and the file keeps it. Raises
+    ``sqlite3.OperationalError`` if the switch is still refused after the busy timeout."""
     deadline = time.monotonic() + SQLITE_BUSY_SECONDS
     while True:
         try:
-            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() in ("wal", "memory"):
-                return
-            if cur.execute("PRAGMA journal_mode=WAL").fetchone()[0].lower() == "wal":
-                return
+            if cur.execute("PRAGMA journal_mode").fetchone()[0].lower() not in ("wal", "memory"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            return
         except sqlite3.OperationalError as exc:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
-        if time.monotonic() > deadline:
-            raise sqlite3.OperationalError("database is locked: could not switch it to WAL mode")
         time.sleep(0.01)
 
 
