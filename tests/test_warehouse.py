@@ -343,6 +343,16 @@ def test_the_read_stage_prepares_the_export_and_the_validate_stage_takes_it(smal
     pd.testing.assert_frame_equal(again.recs, made.recs)
 
 
+def test_an_account_level_the_column_cannot_hold_is_stored_as_null(db_url):
+    # MUC_TAI_KHOAN is a small integer; "inf" or 99999 made the whole run's store fail (OverflowError,
+    # or PostgreSQL refusing the COPY) over one cell of the export
+    identity = make_identity(6, seed=31)
+    identity.records["level"] = ["inf", "99999", "-inf", "2", "2.0", "x"]
+    warehouse.store_snapshot(db_url, identity)
+    stored = _table(db_url, "SELECT level FROM identity_records ORDER BY seq")["level"]
+    assert _none_if_na(stored) == [None, None, None, 2, 2, None]
+
+
 def test_identity_snapshot_is_stored_once_and_shared(db_url):
     identity = make_identity(500, seed=5)
     warehouse.store_run(db_url, make_run(200, 50, identity=identity, seed=5, as_of="2023-10-24"))

@@ -91,9 +91,14 @@ def _kind(column: sa.Column) -> str:
     return "text"
 
 
+# The largest magnitude each integer column type holds (PostgreSQL's; SQLite holds any int64).
+_INT_LIMITS = {sa.SmallInteger: 2**15 - 1, sa.Integer: 2**31 - 1, sa.BigInteger: 2**53}
+
+
 def _clean(series: pd.Series | None, column: sa.Column, n: int) -> pd.Series:
     """One frame column in the table column's type: str / Int64 / float64 / ISO date str, with
-    NA for NULL ('' or 0 where the column is NOT NULL). Unparseable numbers and dates are NULL."""
+    NA for NULL ('' or 0 where the column is NOT NULL). Unparseable numbers and dates, and
+    numbers outside an integer column's range (``_INT_LIMITS``), are NULL."""
     kind = _kind(column)
     fill = None if column.nullable else ("" if kind in ("text", "date") else 0)
     if series is None:
@@ -109,11 +114,10 @@ def _clean(series: pd.Series | None, column: sa.Column, n: int) -> pd.Series:
         ok = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce").notna()
         out = text.where(ok)
     else:
-        number = pd.to_numeric(series, errors="coerce")
-        if kind == "int":
-            number = number.astype("float64").round().astype("Int64")
-        else:
-            number = number.astype("float64")
+        number = pd.to_numeric(series, errors="coerce").astype("float64")
+        if kind == "int":   # one out of the column's range (or infinite) would fail the whole store
+            number = number.where(number.abs() <= _INT_LIMITS.get(type(column.type), 2**31 - 1))
+            number = number.round().astype("Int64")
         out = number
     if fill is not None:
         out = out.fillna(fill)
