@@ -300,7 +300,7 @@ def _print_command(cmd: dict, summary: dict, n_rows: int) -> None:
           f"peak {cmd['peak_rss_mb']:,.0f} MB (the flow's process)")
     if cmd.get("tree_peak_mb"):
         _line("  peak memory of all its processes together", f"{cmd['tree_peak_mb']:,.0f} MB "
-              f"(PSS summed, sampled every second), in the {_stage_at(cmd, summary)} stage: "
+              f"(PSS summed, sampled every second), in {_stage_at(cmd, summary)}: "
               f"{cmd['tree_peak_processes']} processes, "
               + " + ".join(f"{p:,.0f}" for p in cmd["tree_peak_parts_mb"]) + " MB")
     _print_split(cmd, summary["seconds"])
@@ -400,16 +400,19 @@ class TreeMemory:
 
 def _stage_at(cmd: dict, summary: dict) -> str:
     """The stage running ``tree_peak_at_s`` seconds after the command started: the stages' seconds
-    laid end to end from the flow's start (Prefect's few seconds between them ignored)."""
+    laid end to end from the flow's start (Prefect's few seconds between them ignored, the
+    interpreter's exit counted before the start: a label, within a few seconds)."""
     t = cmd["timings"]
     at = cmd["tree_peak_at_s"] - (cmd["wall_s"] - t["stopped"]) - t["api_ready"]   # the command's clock starts after its imports
+    if at < 0:
+        return "the start-up"
     for stage, seconds in summary["seconds"].items():
         if stage == "total":
             continue
         at -= seconds
         if at <= 0:
-            return stage
-    return "last"
+            return f"the {stage} stage"
+    return "the end (after the stages)"
 
 
 def _print_split(cmd: dict, stages: dict) -> None:

@@ -659,14 +659,17 @@ def test_processes_opening_a_new_sqlite_file_at_once_all_switch_it_to_wal(tmp_pa
 
     spawn = multiprocessing.get_context("spawn")
     n, rounds = 4, 40
-    start, out = spawn.Barrier(n), spawn.Queue()
-    children = [spawn.Process(target=_open_new_files, args=(str(tmp_path), rounds, start, out))
+    start, out = spawn.Barrier(n, timeout=60), spawn.Queue()   # a child that dies breaks the barrier
+    children = [spawn.Process(target=_open_new_files, args=(str(tmp_path), rounds, start, out), daemon=True)
                 for _ in range(n)]
-    for child in children:
-        child.start()
-    results = [out.get(timeout=120) for _ in range(n * rounds)]
-    for child in children:
-        child.join(timeout=60)
+    try:
+        for child in children:
+            child.start()
+        results = [out.get(timeout=120) for _ in range(n * rounds)]
+    finally:
+        for child in children:
+            child.terminate()
+            child.join(timeout=10)
     failed = sorted(r for r in results if r[1] != "wal")
     assert failed == [], f"{len(failed)} of {n * rounds} connections: {failed[:3]}"
 

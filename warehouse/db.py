@@ -173,7 +173,8 @@ def _use_wal(cur: sqlite3.Cursor) -> None:
     Several processes opening a new file at once each switch it, and SQLite answers one of two
     switches that meet "database is locked" at once, without the busy timeout: each holds the
     read lock the other must wait for, a deadlock SQLite refuses to wait in (sqlite3_busy_handler's
-    documentation). So a switch refused that way is tried again, for as long as the busy timeout;
+    documentation). So a switch refused that way is tried again, until the busy timeout has passed
+    (a try may itself wait up to it: at worst about twice the timeout in all);
     a file system without WAL answers with the mode it keeps, and the file keeps it. Raises
     ``sqlite3.OperationalError`` if the switch is still refused after the busy timeout."""
     deadline = time.monotonic() + SQLITE_BUSY_SECONDS
