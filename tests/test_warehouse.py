@@ -809,14 +809,17 @@ def test_several_writers_store_what_one_writer_stores(postgres_url):
 
 
 def test_a_failing_writer_keeps_nothing_of_the_run(postgres_url):
-    """One writer's partition is refused by PostgreSQL (a level beyond SMALLINT): the run is
-    not kept, neither its staging run nor any row another writer committed; the older run stays."""
+    """One writer's partition is refused by PostgreSQL (a CHECK the test adds refuses one row's
+    level; the store itself makes every value fit its column): the run is not kept, neither its
+    staging run nor any row another writer committed; the older run stays."""
     identity = make_identity(3_000, seed=32)
     older = make_run(500, 100, identity=identity, seed=32, run_id="20231025-3232323232")
     warehouse.store_run(postgres_url, older, writers=2)
+    with engine_for(postgres_url).begin() as conn:
+        conn.exec_driver_sql("ALTER TABLE person_rows ADD CONSTRAINT refuse_level_7 CHECK (level IS DISTINCT FROM 7)")
     bad = make_run(3_000, 900, identity=identity, seed=33, run_id="20231025-3232323232")
     bad.rows["level"] = bad.rows["level"].astype("Int64")
-    bad.rows.loc[2_900, "level"] = 70_000      # in the last of the three partitions of person_rows
+    bad.rows.loc[2_900, "level"] = 7      # in the last of the three partitions of person_rows
 
     with pytest.raises(warehouse.WarehouseError, match="nothing of it was kept"):
         warehouse.store_run(postgres_url, bad, writers=3)
