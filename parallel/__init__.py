@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import gc
 import multiprocessing
 import os
@@ -51,27 +52,21 @@ def give_back_memory() -> None:
     914 after ``malloc_trim``, 267 after Arrow's ``release_unused`` too. Python's own arenas
     (pymalloc) are returned only when wholly free, by CPython itself. ``malloc_trim`` is glibc's
     (called through ctypes: no library wraps it); elsewhere only Arrow's part runs."""
-    try:
-        import pyarrow
+    import pyarrow
 
-        pyarrow.default_memory_pool().release_unused()
-    except ImportError:
-        pass
-    if _malloc_trim is not None:
-        _malloc_trim(0)
+    pyarrow.default_memory_pool().release_unused()
+    trim = _glibc_malloc_trim()
+    if trim is not None:
+        trim(0)
 
 
+@functools.cache
 def _glibc_malloc_trim():
+    """glibc's ``malloc_trim`` among this process's own symbols; None where the C library has
+    none (musl, macOS)."""
     import ctypes
-    import ctypes.util
 
-    try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
-    except (OSError, AttributeError):   # not glibc (musl, macOS)
-        return None
-
-
-_malloc_trim = _glibc_malloc_trim()
+    return getattr(ctypes.CDLL(None), "malloc_trim", None)
 
 
 def pandas_options() -> dict[str, object]:

@@ -151,12 +151,11 @@ def store_export(db_url: str, path: str, source: str, export_date: str, sha256: 
         # Arrow-backed text: the records only pass through this process, and its memory sits on
         # top of the run's (a province's export: ~0.6 GB of PSS, against ~1.5 as Python strings)
         with pd.option_context("mode.string_storage", "pyarrow"):   # the store's text columns too
-            records = read_export(Path(path))
             warehouse.store_snapshot(db_url, warehouse.IdentityExport(
-                export_date=dt.date.fromisoformat(export_date), source=source, sha256=sha256, records=records))
+                export_date=dt.date.fromisoformat(export_date), source=source, sha256=sha256,
+                records=read_export(Path(path))))
         return True
     finally:   # the pool's worker lives on through the run: what it used goes back now
-        records = None
         parallel.give_back_memory()
 
 
