@@ -301,7 +301,7 @@ def _print_command(cmd: dict, summary: dict, n_rows: int) -> None:
     if cmd.get("tree_peak_mb"):
         _line("  peak memory of all its processes together", f"{cmd['tree_peak_mb']:,.0f} MB "
               f"(PSS summed, sampled every second), in {_stage_at(cmd, summary)}: "
-              f"{cmd['tree_peak_processes']} processes, "
+              f"{len(cmd['tree_peak_parts_mb'])} processes, "
               + " + ".join(f"{p:,.0f}" for p in cmd["tree_peak_parts_mb"]) + " MB")
     _print_split(cmd, summary["seconds"])
     stages_s = summary["seconds"]
@@ -339,8 +339,7 @@ def command_run(inbox: Path, out: Path, as_of: str | None, db: str, timings: Pat
     seen = json.loads(timings.read_text(encoding="utf-8"))
     # the command's own high-water mark: wait4's also counts this (big) process's pages it was forked with
     return {"wall_s": wall, "peak_rss_mb": seen.get("peak_rss_mb", usage.ru_maxrss / 1024), "path": path,
-            "timings": seen, "tree_peak_mb": tree.peak_mb, "tree_peak_processes": tree.peak_processes,
-            "tree_peak_parts_mb": tree.peak_parts, "tree_peak_at_s": tree.peak_at}
+            "timings": seen, "tree_peak_mb": tree.peak_mb, "tree_peak_parts_mb": tree.peak_parts, "tree_peak_at_s": tree.peak_at}
 
 
 class TreeMemory:
@@ -348,15 +347,14 @@ class TreeMemory:
     Dask workers, Prefect's temporary API), sampled every ``every`` seconds by a thread while the
     block runs: ``peak_mb``, the largest sum of their PSS (proportional set size: a page shared by
     k processes counts 1/k in each, so the sum is what the machine holds for them; RSS where PSS
-    cannot be read), ``peak_processes``, how many there were then, and ``peak_parts``, each
-    one's MB then, largest first. psutil reads
+    cannot be read), and ``peak_parts``, each process's MB then, largest first. psutil reads
     /proc/PID/smaps_rollup; a peak shorter than the interval may be missed."""
 
     def __init__(self, pid: int, every: float = 1.0):
         import threading
 
         self.pid, self.every = pid, every
-        self.peak_mb, self.peak_processes, self.peak_parts, self.peak_at = 0.0, 0, [], 0.0
+        self.peak_mb, self.peak_parts, self.peak_at = 0.0, [], 0.0
         self._t0 = time.perf_counter()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -392,8 +390,7 @@ class TreeMemory:
                 except psutil.Error:   # ended between the listing and the reading
                     pass
             if sum(parts) > self.peak_mb:
-                self.peak_mb, self.peak_processes = sum(parts), len(parts)
-                self.peak_parts = sorted(parts, reverse=True)
+                self.peak_mb, self.peak_parts = sum(parts), sorted(parts, reverse=True)
                 self.peak_at = time.perf_counter() - self._t0
             self._stop.wait(self.every)
 

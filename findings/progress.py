@@ -128,7 +128,9 @@ def _residents_by_position(m: pd.DataFrame, recs: pd.DataFrame, rec_at: np.ndarr
     three text keys, a sort and a hash lookup of 2.3 M household codes. The same winner: most
     rows, then the lowest ward_code, then group_no, as text (tested against the vote by ID)."""
     home, homes = pd.factorize(recs["household_code"])   # -1: no code
-    home = np.where(np.append(np.asarray(homes, dtype=object) == "", False)[home], -1, home)   # '' is none
+    blank = np.flatnonzero(np.asarray(homes, dtype=object) == "")   # '' is no code either (at most one)
+    if len(blank):
+        home[home == blank[0]] = -1
     ward, group = text_rank(m["ward_code"]), text_rank(m["group_no"])
     n_ward, n_group = int(ward.max(initial=-1)) + 1, int(group.max(initial=-1)) + 1
     row_home = np.full(len(rec_at), -1, dtype=np.int64)
